@@ -1,0 +1,141 @@
+package market
+
+import (
+	"fmt"
+	"strings"
+)
+
+// MsgKey names a user-facing message. The texts live here, beside the rules that produce them,
+// in Chinese (the default) and English.
+type MsgKey string
+
+// Message is a catalogued message with its arguments, rendered late in the reader's language.
+type Message struct {
+	Key  MsgKey
+	Args []any
+}
+
+// Text renders m in lang ("zh" or "en"; anything else falls back to Chinese).
+func (m Message) Text(lang string) string {
+	t, ok := messages[m.Key]
+	if !ok {
+		return string(m.Key)
+	}
+	format := t.zh
+	if strings.HasPrefix(lang, "en") {
+		format = t.en
+	}
+	if len(m.Args) == 0 {
+		return format
+	}
+	return fmt.Sprintf(format, m.Args...)
+}
+
+// English renders m in English, for logs and Error().
+func (m Message) English() string { return m.Text("en") }
+
+const (
+	MsgInternal            MsgKey = "internal"
+	MsgUnavailable         MsgKey = "unavailable"
+	MsgNotFound            MsgKey = "not_found"
+	MsgRouteNotFound       MsgKey = "route_not_found"
+	MsgMethodNotAllowed    MsgKey = "method_not_allowed"
+	MsgSignInRequired      MsgKey = "sign_in_required"
+	MsgTokenInvalid        MsgKey = "token_invalid"
+	MsgCSRF                MsgKey = "csrf"
+	MsgForbidden           MsgKey = "forbidden"
+	MsgVerifiedOnly        MsgKey = "verified_only"
+	MsgConsentRequired     MsgKey = "consent_required"
+	MsgBadJSON             MsgKey = "bad_json"
+	MsgUnknownField        MsgKey = "unknown_field"
+	MsgWrongType           MsgKey = "wrong_type"
+	MsgTrailingData        MsgKey = "trailing_data"
+	MsgBodyTooLarge        MsgKey = "body_too_large"
+	MsgContentType         MsgKey = "content_type"
+	MsgFieldRequired       MsgKey = "field_required"
+	MsgFieldTooLong        MsgKey = "field_too_long"
+	MsgFieldOneOf          MsgKey = "field_one_of"
+	MsgFieldFormat         MsgKey = "field_format"
+	MsgLoginFailed         MsgKey = "login_failed"
+	MsgLoginLocked         MsgKey = "login_locked"
+	MsgPasswordWeak        MsgKey = "password_weak"
+	MsgPasswordTooLong     MsgKey = "password_too_long"
+	MsgLoginTaken          MsgKey = "login_taken"
+	MsgLoginFormat         MsgKey = "login_format"
+	MsgInstitutionCode     MsgKey = "institution_code"
+	MsgInstitutionMissing  MsgKey = "institution_missing"
+	MsgCodeTaken           MsgKey = "code_taken"
+	MsgRoleNotAllowed      MsgKey = "role_not_allowed"
+	MsgAlreadyVerified     MsgKey = "already_verified"
+	MsgNoInstitution       MsgKey = "no_institution"
+	MsgRosterEmpty         MsgKey = "roster_empty"
+	MsgRosterHeader        MsgKey = "roster_header"
+	MsgRosterTooManyRows   MsgKey = "roster_too_many_rows"
+	MsgRosterNotText       MsgKey = "roster_not_text"
+	MsgRosterColumns       MsgKey = "roster_columns"
+	MsgRosterCSV           MsgKey = "roster_csv"
+	MsgRosterDuplicate     MsgKey = "roster_duplicate"
+	MsgRosterGuardian      MsgKey = "roster_guardian"
+	MsgRosterBirthDate     MsgKey = "roster_birth_date"
+	MsgRosterOtherInst     MsgKey = "roster_other_institution"
+	MsgGuardianNotLinked   MsgKey = "guardian_not_linked"
+	MsgNotAStudent         MsgKey = "not_a_student"
+	MsgConsentAlready      MsgKey = "consent_already"
+	MsgBirthDateFuture     MsgKey = "birth_date_future"
+	MsgDateRange           MsgKey = "date_range"
+	MsgPageRange           MsgKey = "page_range"
+	MsgPlatformAdminExists MsgKey = "platform_admin_exists"
+)
+
+var messages = map[MsgKey]struct{ zh, en string }{
+	MsgInternal:            {"服务器内部错误，请稍后重试。", "Internal error; please try again later."},
+	MsgUnavailable:         {"服务暂时不可用，请稍后重试。", "The service is temporarily unavailable; please try again later."},
+	MsgNotFound:            {"未找到%s。", "%s not found."},
+	MsgRouteNotFound:       {"页面或接口不存在。", "No such page or endpoint."},
+	MsgMethodNotAllowed:    {"该接口不支持此请求方法。", "This endpoint does not support the request method."},
+	MsgSignInRequired:      {"请先登录。", "Please sign in."},
+	MsgTokenInvalid:        {"登录凭证无效或已过期，请重新登录。", "The sign-in token is invalid or has expired; please sign in again."},
+	MsgCSRF:                {"表单已过期或来源不明，请刷新页面后重试。", "The form has expired or did not come from this site; reload the page and try again."},
+	MsgForbidden:           {"您没有权限执行此操作。", "You are not allowed to do this."},
+	MsgVerifiedOnly:        {"此操作需要完成实名认证。", "This requires a real-name verified account."},
+	MsgConsentRequired:     {"未满14周岁的学生需监护人同意后才能使用此功能。", "Students under 14 need their guardian's consent first."},
+	MsgBadJSON:             {"请求体不是有效的 JSON：%s", "The request body is not valid JSON: %s"},
+	MsgUnknownField:        {"未知字段“%s”。", "Unknown field %q."},
+	MsgWrongType:           {"字段“%s”的类型应为 %s。", "Field %q must be of type %s."},
+	MsgTrailingData:        {"JSON 之后还有多余内容。", "Unexpected data after the JSON value."},
+	MsgBodyTooLarge:        {"请求体过大（上限 %s）。", "The request body is too large (limit %s)."},
+	MsgContentType:         {"不支持的内容类型，应为 %s。", "Unsupported content type; expected %s."},
+	MsgFieldRequired:       {"缺少必填字段“%s”。", "Field %q is required."},
+	MsgFieldTooLong:        {"字段“%s”过长（最多 %d 个字符）。", "Field %q is too long (at most %d characters)."},
+	MsgFieldOneOf:          {"字段“%s”的值“%s”无效，可选值：%s。", "Field %q has invalid value %q; allowed: %s."},
+	MsgFieldFormat:         {"字段“%s”格式不正确：%s。", "Field %q is malformed: %s."},
+	MsgLoginFailed:         {"账号或密码错误。", "Wrong login or password."},
+	MsgLoginLocked:         {"登录失败次数过多，请 %d 分钟后再试。", "Too many failed sign-ins; try again in %d minutes."},
+	MsgPasswordWeak:        {"密码至少 8 个字符，且须同时包含字母和数字。", "The password needs at least 8 characters with both letters and digits."},
+	MsgPasswordTooLong:     {"密码不能超过 %d 个字符。", "The password must not exceed %d characters."},
+	MsgLoginTaken:          {"账号“%s”已被使用。", "The login %q is already taken."},
+	MsgLoginFormat:         {"账号须为 3–64 个字符，只能包含字母、数字、点、下划线、连字符或 @。", "A login has 3–64 characters: letters, digits, dot, underscore, hyphen or @."},
+	MsgInstitutionCode:     {"学校标识码须为 10 位数字。", "An institution code has 10 digits."},
+	MsgInstitutionMissing:  {"机构不存在。", "No such institution."},
+	MsgCodeTaken:           {"机构标识码“%s”已被使用。", "The institution code %q is already taken."},
+	MsgRoleNotAllowed:      {"不能授予角色“%s”。", "The role %q cannot be granted here."},
+	MsgAlreadyVerified:     {"该用户已完成实名认证。", "This user is already verified."},
+	MsgNoInstitution:       {"该用户未加入任何机构，无法由机构管理员认证。", "This user belongs to no institution, so no institution admin can verify them."},
+	MsgRosterEmpty:         {"名单文件为空。", "The roster file is empty."},
+	MsgRosterHeader:        {"表头应为 login,name,role,password[,guardian_login][,birth_date]，实际为：%s", "The header must be login,name,role,password[,guardian_login][,birth_date]; found: %s"},
+	MsgRosterTooManyRows:   {"名单超过 %d 行，请拆分后分批导入。", "The roster has more than %d rows; split it and import in parts."},
+	MsgRosterNotText:       {"上传的文件不是 CSV 文本（请在 Excel 中“另存为 CSV”）。", "The upload is not CSV text (use Save As CSV in Excel)."},
+	MsgRosterColumns:       {"应有 %d 列，实际 %d 列。", "Expected %d columns, found %d."},
+	MsgRosterCSV:           {"CSV 格式错误：%s", "Malformed CSV: %s"},
+	MsgRosterDuplicate:     {"账号“%s”在文件中重复（首次出现在第 %d 行）。", "Login %q appears twice in the file (first on line %d)."},
+	MsgRosterGuardian:      {"监护人账号“%s”不存在或不是家长角色。", "Guardian %q does not exist or is not a parent."},
+	MsgRosterBirthDate:     {"出生日期“%s”无效，格式应为 YYYY-MM-DD。", "Birth date %q is invalid; use YYYY-MM-DD."},
+	MsgRosterOtherInst:     {"账号“%s”已属于其他机构，未导入。", "Login %q belongs to another institution; not imported."},
+	MsgGuardianNotLinked:   {"您不是该学生的监护人。", "You are not this student's guardian."},
+	MsgNotAStudent:         {"该用户不是学生。", "This user is not a student."},
+	MsgConsentAlready:      {"已记录过监护人同意。", "Consent was already recorded."},
+	MsgBirthDateFuture:     {"出生日期不能晚于今天。", "The birth date cannot be in the future."},
+	MsgDateRange:           {"日期“%s”无效，格式应为 YYYY-MM-DD 或 RFC 3339。", "Date %q is invalid; use YYYY-MM-DD or RFC 3339."},
+	MsgPageRange:           {"分页参数无效：page ≥ 1，1 ≤ per_page ≤ %d。", "Invalid paging: page ≥ 1 and 1 ≤ per_page ≤ %d."},
+	MsgPlatformAdminExists: {"账号“%s”已存在。", "The login %q already exists."},
+}
