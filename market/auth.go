@@ -62,7 +62,7 @@ func (m *Market) lockedFor(ctx context.Context, login string) (time.Duration, er
 	now := m.now()
 	since := now.Add(-m.opts.LockoutWindow)
 	var lastOK loginAttemptRow
-	err := m.db.WithContext(ctx).Where("login = ? AND ok = ? AND at >= ?", login, true, since).
+	err := m.db.WithContext(ctx).Where("login = ? AND ok = ? AND at > ?", login, true, since).
 		Order("at DESC").Limit(1).Find(&lastOK).Error
 	if err != nil {
 		return 0, Internal(err)
@@ -71,7 +71,7 @@ func (m *Market) lockedFor(ctx context.Context, login string) (time.Duration, er
 		since = lastOK.At
 	}
 	var fails []loginAttemptRow
-	err = m.db.WithContext(ctx).Where("login = ? AND ok = ? AND at >= ?", login, false, since).
+	err = m.db.WithContext(ctx).Where("login = ? AND ok = ? AND at > ?", login, false, since).
 		Order("at DESC").Limit(m.opts.LockoutFailures).Find(&fails).Error
 	if err != nil {
 		return 0, Internal(err)

@@ -15,6 +15,7 @@ const (
 	CodePaymentRequired      Code = "payment_required"
 	CodeForbidden            Code = "forbidden"
 	CodeNotFound             Code = "not_found"
+	CodeMethodNotAllowed     Code = "method_not_allowed"
 	CodeConflict             Code = "conflict"
 	CodeTooLarge             Code = "too_large"
 	CodeUnsupportedMediaType Code = "unsupported_media_type"
@@ -26,7 +27,7 @@ const (
 // Codes lists every code, so that the web layer can prove its status table is complete.
 var Codes = []Code{
 	CodeInvalid, CodeUnauthenticated, CodePaymentRequired, CodeForbidden, CodeNotFound,
-	CodeConflict, CodeTooLarge, CodeUnsupportedMediaType, CodeRateLimited, CodeInternal,
+	CodeMethodNotAllowed, CodeConflict, CodeTooLarge, CodeUnsupportedMediaType, CodeRateLimited, CodeInternal,
 	CodeUnavailable,
 }
 

@@ -139,3 +139,12 @@ var messages = map[MsgKey]struct{ zh, en string }{
 	MsgPageRange:           {"分页参数无效：page ≥ 1，1 ≤ per_page ≤ %d。", "Invalid paging: page ≥ 1 and 1 ≤ per_page ≤ %d."},
 	MsgPlatformAdminExists: {"账号“%s”已存在。", "The login %q already exists."},
 }
+
+// MessageKeys lists every catalogued message, for completeness tests.
+func MessageKeys() []MsgKey {
+	keys := make([]MsgKey, 0, len(messages))
+	for k := range messages {
+		keys = append(keys, k)
+	}
+	return keys
+}

@@ -111,6 +111,7 @@ func ParseRoster(data []byte, maxRows int, now func() string) ([]RosterRow, []Ro
 	firstLine, _, _ := strings.Cut(text, "\n")
 	if strings.Contains(firstLine, "\t") && !strings.Contains(firstLine, ",") {
 		r.Comma = '\t'
+		r.TrimLeadingSpace = false // it would swallow empty tab-separated fields
 	}
 	header, err := r.Read()
 	if err != nil {
@@ -148,11 +149,10 @@ func ParseRoster(data []byte, maxRows int, now func() string) ([]RosterRow, []Ro
 		if err == io.EOF {
 			break
 		}
-		line, _ := r.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				line = pe.StartLine
+				line := pe.StartLine
 				if line == lastErr { // the reader cannot move past this spot
 					break
 				}
@@ -165,6 +165,7 @@ func ParseRoster(data []byte, maxRows int, now func() string) ([]RosterRow, []Ro
 		if blank(rec) {
 			continue
 		}
+		line, _ := r.FieldPos(0)
 		count++
 		if count > maxRows {
 			return nil, nil, Errorf(CodeTooLarge, MsgRosterTooManyRows, maxRows)

@@ -70,7 +70,13 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
 		}
-		g, err = gorm.Open(sqlite.Open(sqliteDSN(filepath.Join(cfg.DataDir, "ziyuan.db"))), gcfg)
+		path := filepath.Join(cfg.DataDir, "ziyuan.db")
+		// The database holds password hashes: create it private. SQLite gives its WAL and
+		// shared-memory files the same mode.
+		if f, err := os.OpenFile(path, os.O_CREATE|os.O_RDONLY, 0o600); err == nil {
+			f.Close()
+		}
+		g, err = gorm.Open(sqlite.Open(sqliteDSN(path)), gcfg)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"ziyuan/market"
+	"ziyuan/market/store"
+	"ziyuan/web"
+)
+
+// schema lists every package's tables, in dependency order.
+func schema() []store.Source {
+	return []store.Source{market.Schema()}
+}
+
+// openStore opens the configured database and migrates it.
+func openStore(ctx context.Context, s *settings, log *slog.Logger) (*store.DB, error) {
+	db, err := store.Open(ctx, store.Config{DataDir: s.Data, URL: s.DatabaseURL, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	applied, err := store.Migrate(ctx, db, schema()...)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	for _, m := range applied {
+		log.Info("schema migrated", "schema", m.Source, "version", m.Version, "name", m.Name)
+	}
+	return db, nil
+}
+
+func cmdServe(ctx context.Context, env *environment, args []string) error {
+	s, err := parseFlags("serve", env, args, nil)
+	if err != nil {
+		return err
+	}
+	log := s.logger(env.stderr)
+	secret, err := s.secret()
+	if err != nil {
+		return err
+	}
+	db, err := openStore(ctx, s, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	m := market.New(db, market.Options{Logger: log})
+	srv := web.New(web.Config{Market: m, Secret: secret, Logger: log})
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return err
+	}
+	where := "SQLite in " + s.Data
+	if db.Dialect == store.Postgres {
+		where = "PostgreSQL"
+	}
+	fmt.Fprintf(env.stdout, "Ziyuan is serving on %s (database: %s). Press Ctrl+C to stop.\n", displayURL(ln.Addr()), where)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+func displayURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() || ip.IsLoopback() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+func cmdMigrate(ctx context.Context, env *environment, args []string) error {
+	s, err := parseFlags("migrate", env, args, nil)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, store.Config{DataDir: s.Data, URL: s.DatabaseURL})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	applied, err := store.Migrate(ctx, db, schema()...)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintln(env.stdout, "schema is up to date")
+	}
+	for _, m := range applied {
+		fmt.Fprintf(env.stdout, "applied %s %04d_%s\n", m.Source, m.Version, m.Name)
+	}
+	return nil
+}
+
+func cmdAdmin(ctx context.Context, env *environment, args []string) error {
+	if len(args) == 0 || args[0] != "create" {
+		return usageError{"usage: ziyuan admin create --login L --password P [--name N]"}
+	}
+	var login, password, name string
+	s, err := parseFlags("admin create", env, args[1:], func(fs *flag.FlagSet) {
+		fs.StringVar(&login, "login", "", "login of the new platform administrator (required)")
+		fs.StringVar(&password, "password", env.getenv("ZIYUAN_ADMIN_PASSWORD"), "password: 8+ characters with letters and digits (env ZIYUAN_ADMIN_PASSWORD)")
+		fs.StringVar(&name, "name", "", "display name (default: the login)")
+	})
+	if err != nil {
+		return err
+	}
+	if login == "" || password == "" {
+		return usageError{"admin create needs --login and --password"}
+	}
+	db, err := openStore(ctx, s, s.logger(env.stderr))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	m := market.New(db, market.Options{})
+	u, err := m.CreatePlatformAdmin(ctx, login, password, name)
+	if err != nil {
+		return domainError(err)
+	}
+	fmt.Fprintf(env.stdout, "created platform administrator %s (%s)\n", u.Login, u.ID)
+	return nil
+}
+
+func cmdSeed(ctx context.Context, env *environment, args []string) error {
+	var demo bool
+	s, err := parseFlags("seed", env, args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&demo, "demo", false, "load the demo institutions and accounts")
+	})
+	if err != nil {
+		return err
+	}
+	if !demo {
+		return usageError{"seed needs --demo (the only data set so far)"}
+	}
+	db, err := openStore(ctx, s, s.logger(env.stderr))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	m := market.New(db, market.Options{})
+	n, err := m.SeedDemo(ctx)
+	if err != nil {
+		return domainError(err)
+	}
+	if n == 0 {
+		fmt.Fprintln(env.stdout, "demo data already present; nothing to add")
+	} else {
+		fmt.Fprintf(env.stdout, "demo data loaded: %d records added\n", n)
+	}
+	fmt.Fprintf(env.stdout, "demo accounts (password %s):\n", market.DemoPassword)
+	for _, a := range market.DemoAccounts() {
+		roles := make([]string, len(a.Roles))
+		for i, r := range a.Roles {
+			roles[i] = string(r)
+		}
+		fmt.Fprintf(env.stdout, "  %-16s %-10s %s\n", a.Login, a.Name, strings.Join(roles, ","))
+	}
+	return nil
+}
+
+// domainError gives a domain error its English message for the terminal.
+func domainError(err error) error {
+	var de *market.Error
+	if errors.As(err, &de) && de.Code != market.CodeInternal {
+		return errors.New(de.Msg.English())
+	}
+	return err
+}

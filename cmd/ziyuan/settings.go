@@ -1,0 +1,101 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// settings are the deployment settings of DESIGN.md. Nothing is required: the zero
+// configuration is the embedded default.
+type settings struct {
+	Addr        string
+	Data        string
+	DatabaseURL string
+	Secret      string
+	LogFormat   string
+}
+
+// setting is one row of the settings table: a flag and its environment fallback.
+type setting struct {
+	flag, env, def, help string
+	dst                  func(*settings) *string
+}
+
+var settingsTable = []setting{
+	{"addr", "ZIYUAN_ADDR", ":8080", "listen address", func(s *settings) *string { return &s.Addr }},
+	{"data", "ZIYUAN_DATA", "./data", "data directory: SQLite file, keys, later the search index and files", func(s *settings) *string { return &s.Data }},
+	{"database-url", "DATABASE_URL", "", "postgres://… selects PostgreSQL instead of SQLite", func(s *settings) *string { return &s.DatabaseURL }},
+	{"secret", "ZIYUAN_SECRET", "", "hex or base64 secret (≥ 32 bytes) for session and CSRF tokens; generated into the data directory when unset", func(s *settings) *string { return &s.Secret }},
+	{"log-format", "ZIYUAN_LOG_FORMAT", "", "text or json (default: text on a terminal, json otherwise)", func(s *settings) *string { return &s.LogFormat }},
+}
+
+// bindSettings registers the settings as flags whose defaults come from the environment.
+func bindSettings(fs *flag.FlagSet, getenv func(string) string) *settings {
+	s := &settings{}
+	for _, row := range settingsTable {
+		def := row.def
+		if v := getenv(row.env); v != "" {
+			def = v
+		}
+		fs.StringVar(row.dst(s), row.flag, def, fmt.Sprintf("%s (env %s)", row.help, row.env))
+	}
+	return s
+}
+
+// parseFlags parses args into a fresh flag set with the settings plus extra flags.
+func parseFlags(name string, env *environment, args []string, extra func(*flag.FlagSet)) (*settings, error) {
+	fs := flag.NewFlagSet("ziyuan "+name, flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	s := bindSettings(fs, env.getenv)
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return nil, usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	return s, nil
+}
+
+func (s *settings) logger(w io.Writer) *slog.Logger {
+	format := s.LogFormat
+	if format == "" {
+		format = "json"
+		if f, ok := w.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				format = "text"
+			}
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, nil))
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
+// secret returns the token secret: the setting when given, else the data directory's key file,
+// created with 0600 permissions on first start.
+func (s *settings) secret() ([]byte, error) {
+	if s.Secret != "" {
+		for _, dec := range []func(string) ([]byte, error){hex.DecodeString, base64.StdEncoding.DecodeString, base64.RawURLEncoding.DecodeString} {
+			if b, err := dec(strings.TrimSpace(s.Secret)); err == nil && len(b) >= 32 {
+				return b, nil
+			}
+		}
+		return nil, errors.New("ZIYUAN_SECRET must be hex or base64 of at least 32 bytes")
+	}
+	return loadOrCreateKey(filepath.Join(s.Data, "secret.key"), 32)
+}
