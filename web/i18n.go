@@ -82,6 +82,16 @@ var uiText = map[string][2]string{
 	"inst.verify":        {"认证", "Verify"},
 	"inst.verified_done": {"已完成认证：%s", "Verified: %s"},
 	"inst.registered":    {"注册时间", "Registered"},
+	"inst.choose":        {"选择要管理的机构", "Choose an institution to administer"},
+	"inst.kind":          {"类型", "Kind"},
+	"inst.code":          {"学校标识码", "Institution code"},
+	"inst.none":          {"还没有机构。", "No institutions yet."},
+	"kind.school":        {"学校", "School"},
+	"kind.bureau":        {"教育行政部门", "Education bureau"},
+	"kind.university":    {"高校", "University"},
+	"kind.vocational":    {"职业院校", "Vocational school"},
+	"kind.vendor":        {"服务商", "Vendor"},
+	"kind.public":        {"公益机构", "Public-welfare provider"},
 	"inst.no_inst":       {"您的账号未关联机构。", "Your account is not linked to an institution."},
 
 	"audit.title":   {"审计日志", "Audit log"},
@@ -135,6 +145,9 @@ func (l loc) T(key string, args ...any) string {
 
 // Role names a role.
 func (l loc) Role(r market.Role) string { return l.T("role." + string(r)) }
+
+// Kind names an institution kind.
+func (l loc) Kind(k market.InstitutionKind) string { return l.T("kind." + string(k)) }
 
 // Msg renders a domain message.
 func (l loc) Msg(m market.Message) string { return m.Text(l.lang) }

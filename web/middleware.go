@@ -55,8 +55,10 @@ func (s *Server) observe(c *fiber.Ctx) error {
 		}
 	}
 	status := c.Response().StatusCode()
+	// Without a matching route Fiber reports the "/" of the middleware; only the home page
+	// itself is really "/".
 	route := "unmatched"
-	if r := c.Route(); r != nil && r.Method != "USE" {
+	if r := c.Route(); r != nil && (r.Path != "/" || c.Path() == "/") {
 		route = r.Path
 	}
 	elapsed := time.Since(start)
@@ -160,11 +162,12 @@ func (s *Server) checkCSRF(c *fiber.Ctx) error {
 
 // startSession sets the session cookie for userID.
 func (s *Server) startSession(c *fiber.Ctx, userID string) error {
-	tok, exp, err := s.tok.issue(userID)
+	tok, _, err := s.tok.issue(userID)
 	if err != nil {
 		return market.Internal(err)
 	}
-	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: tok, Path: "/", Expires: exp, HTTPOnly: true,
+	// Max-Age rather than Expires: a relative lifetime survives clock skew between us and the browser.
+	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: tok, Path: "/", MaxAge: int(tokenLifetime.Seconds()), HTTPOnly: true,
 		Secure: s.secure, SameSite: fiber.CookieSameSiteLaxMode})
 	return nil
 }

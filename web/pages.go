@@ -312,14 +312,31 @@ func (s *Server) renderInstitutionAdmin(c *fiber.Ctx, status int, inst market.In
 }
 
 func (s *Server) pageInstitutionAdmin(c *fiber.Ctx) error {
-	if _, ok := signedIn(c); !ok {
+	a, ok := signedIn(c)
+	if !ok {
 		return s.toLogin(c)
+	}
+	if a.Has(market.RolePlatformAdmin) && c.Query("institution") == "" && a.InstitutionID == "" {
+		return s.pageChooseInstitution(c)
 	}
 	inst, err := s.adminInstitution(c, c.Query("institution"))
 	if err != nil {
 		return err
 	}
 	return s.renderInstitutionAdmin(c, fiber.StatusOK, inst, instAdminData{Verified: c.Query("verified")}, "")
+}
+
+// pageChooseInstitution lets a platform admin, who belongs to no institution, pick one.
+func (s *Server) pageChooseInstitution(c *fiber.Ctx) error {
+	p, err := paging(c)
+	if err != nil {
+		return err
+	}
+	insts, err := s.m.Institutions(c.UserContext(), p)
+	if err != nil {
+		return err
+	}
+	return s.render(c, fiber.StatusOK, "institutions", "inst.choose", pageData{Nav: "inst", Data: insts})
 }
 
 func (s *Server) postRoster(c *fiber.Ctx) error {

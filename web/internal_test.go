@@ -1,0 +1,113 @@
+package web
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"ziyuan/market"
+)
+
+func TestErrorTableCoversEveryCode(t *testing.T) {
+	seen := map[int]market.Code{}
+	for _, code := range market.Codes {
+		status, ok := statusOf[code]
+		if !ok {
+			t.Errorf("code %s has no HTTP status", code)
+		}
+		if other, dup := seen[status]; dup {
+			t.Errorf("codes %s and %s share status %d", code, other, status)
+		}
+		seen[status] = code
+	}
+}
+
+var templateKey = regexp.MustCompile(`\.L\.T "([a-z_.]+)"`)
+
+// TestUITextsComplete checks that every text a template asks for exists in both languages.
+func TestUITextsComplete(t *testing.T) {
+	files, err := filepath.Glob("templates/*.html")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("templates: %v", err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range templateKey.FindAllStringSubmatch(string(b), -1) {
+			if _, ok := uiText[m[1]]; !ok {
+				t.Errorf("%s uses unknown text %q", f, m[1])
+			}
+		}
+	}
+	for key, v := range uiText {
+		if v[0] == "" || v[1] == "" {
+			t.Errorf("text %q lacks a language", key)
+		}
+	}
+	for _, r := range market.Roles {
+		if l := (loc{"zh"}).Role(r); l == "role."+string(r) {
+			t.Errorf("role %s has no name", r)
+		}
+	}
+	for _, k := range market.InstitutionKinds {
+		if l := (loc{"en"}).Kind(k); l == "kind."+string(k) {
+			t.Errorf("kind %s has no name", k)
+		}
+	}
+}
+
+func TestFormatting(t *testing.T) {
+	zh, en := loc{"zh"}, loc{"en"}
+	cases := []struct{ got, want string }{
+		{zh.Num(0), "0"}, {zh.Num(999), "999"}, {zh.Num(1000), "1,000"}, {zh.Num(-1234567), "-1,234,567"},
+		{zh.Yuan(0), "¥0.00"}, {zh.Yuan(5), "¥0.05"}, {zh.Yuan(123456), "¥1,234.56"}, {zh.Yuan(-150), "-¥1.50"},
+		{zh.T("page.of", 2, 5), "第 2 页，共 5 页"}, {en.T("page.of", 2, 5), "Page 2 of 5"},
+	}
+	for _, c := range cases {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}
+
+func TestLocalPath(t *testing.T) {
+	cases := map[string]string{
+		"/space": "/space", "/admin/audit?page=2": "/admin/audit?page=2", "": "/", "https://evil.example": "/",
+		"//evil.example": "/", "/\\evil.example": "/", "javascript:alert(1)": "/", "/a\r\nSet-Cookie: x": "/",
+	}
+	for in, want := range cases {
+		if got := localPath(in); got != want {
+			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// FuzzDecodeStrict: whatever the body, decoding gives a value or an invalid/too_large error,
+// never a panic and never an internal error.
+func FuzzDecodeStrict(f *testing.F) {
+	for _, s := range []string{`{"login":"a","password":"b"}`, `{"login":5}`, `{"x":1}`, `{`, `[]`, `null`, `{"login":"a"} x`, "\xff"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var v struct {
+			Login    string   `json:"login"`
+			Password string   `json:"password"`
+			Tags     []string `json:"tags"`
+			N        int      `json:"n"`
+		}
+		err := decodeStrict(data, &v)
+		if err == nil {
+			if !json.Valid(data) {
+				t.Fatalf("accepted invalid JSON %q", data)
+			}
+			return
+		}
+		if code := market.ErrorCode(err); code != market.CodeInvalid {
+			t.Fatalf("code %s for %q: %v", code, data, err)
+		}
+	})
+}

@@ -1,0 +1,214 @@
+package web_test
+
+import (
+	"bytes"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"testing"
+
+	"ziyuan/market"
+)
+
+// roles maps each role of API.md (and anonymous) to a demo account that holds it.
+var roles = []struct{ role, login string }{
+	{"anonymous", ""},
+	{"student", "zhang.xiaoming"},
+	{"teacher", "li.teacher"},
+	{"parent", "zhang.parent"},
+	{"vendor", "xuehai.vendor"},
+	{"reviewer", "zhou.reviewer"},
+	{"evaluator", "wu.evaluator"},
+	{"institution_admin", "xiaoxue.admin"},
+	{"platform_admin", "admin"},
+}
+
+// statuses gives the expected status per role; "*" is everyone not named.
+type statuses map[string]int
+
+func (s statuses) of(role string) int {
+	if v, ok := s[role]; ok {
+		return v
+	}
+	return s["*"]
+}
+
+type routeCase struct {
+	method, pattern string
+	page            bool // a page: sent by a browser with cookies and the CSRF token
+	path            func(e *env) string
+	body            func(e *env, role string) *body
+	want            statuses
+}
+
+func fixed(p string) func(*env) string { return func(*env) string { return p } }
+
+const rosterCSV = "login,name,role,password\nroute.kid,路由测试,student,Stud2026a\n"
+
+func multipartRoster(e *env) *body {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	w.WriteField("institution", e.school)
+	f, _ := w.CreateFormFile("file", "roster.csv")
+	f.Write([]byte(rosterCSV))
+	w.Close()
+	return &body{w.FormDataContentType(), buf.Bytes()}
+}
+
+func form(kv ...string) *body {
+	var b strings.Builder
+	for i := 0; i+1 < len(kv); i += 2 {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(kv[i] + "=" + kv[i+1])
+	}
+	return &body{"application/x-www-form-urlencoded", []byte(b.String())}
+}
+
+var adminOnly = statuses{"anonymous": 401, "platform_admin": 200, "*": 403}
+var instAdmin = statuses{"anonymous": 401, "institution_admin": 200, "platform_admin": 200, "*": 403}
+
+func routeCases() []routeCase {
+	pending := func(e *env) string { return e.users["new.teacher"].ID }
+	return []routeCase{
+		{method: "GET", pattern: "/healthz", path: fixed("/healthz"), want: statuses{"*": 200}},
+		{method: "GET", pattern: "/readyz", path: fixed("/readyz"), want: statuses{"*": 200}},
+		{method: "GET", pattern: "/metrics", path: fixed("/metrics"), want: statuses{"*": 200}},
+		{method: "GET", pattern: "/api/openapi.json", path: fixed("/api/openapi.json"), want: statuses{"*": 200}},
+		{method: "GET", pattern: "/static/*", path: fixed("/static/app.css"), want: statuses{"*": 200}},
+
+		{method: "POST", pattern: "/api/v1/auth/login", path: fixed("/api/v1/auth/login"),
+			body: func(*env, string) *body {
+				return jsonBody(map[string]string{"login": "chen.teacher", "password": market.DemoPassword})
+			}, want: statuses{"*": 200}},
+		{method: "POST", pattern: "/api/v1/auth/register", path: fixed("/api/v1/auth/register"),
+			body: func(_ *env, role string) *body {
+				return jsonBody(map[string]string{"login": "reg." + strings.ReplaceAll(role, "_", "-"), "password": "Reg2026ab", "name": "新用户", "role": "teacher"})
+			}, want: statuses{"*": 201}},
+		{method: "GET", pattern: "/api/v1/me", path: fixed("/api/v1/me"), want: statuses{"anonymous": 401, "*": 200}},
+		{method: "GET", pattern: "/api/v1/me/wards", path: fixed("/api/v1/me/wards"), want: statuses{"anonymous": 401, "*": 200}},
+		{method: "GET", pattern: "/api/v1/institutions", path: fixed("/api/v1/institutions"), want: statuses{"*": 200}},
+		{method: "POST", pattern: "/api/v1/institutions", path: fixed("/api/v1/institutions"),
+			body: func(*env, string) *body { return jsonBody(map[string]string{"name": "新学校", "kind": "school"}) },
+			want: statuses{"anonymous": 401, "platform_admin": 201, "*": 403}},
+		{method: "GET", pattern: "/api/v1/institutions/:id", path: func(e *env) string { return "/api/v1/institutions/" + e.school },
+			want: statuses{"*": 200}},
+		{method: "GET", pattern: "/api/v1/institutions/:id/users", path: func(e *env) string { return "/api/v1/institutions/" + e.school + "/users" },
+			want: instAdmin},
+		{method: "POST", pattern: "/api/v1/institutions/:id/roster", path: func(e *env) string { return "/api/v1/institutions/" + e.school + "/roster" },
+			body: func(*env, string) *body { return rawBody("text/csv", rosterCSV) }, want: instAdmin},
+		{method: "POST", pattern: "/api/v1/users/:id/verify", path: func(e *env) string { return "/api/v1/users/" + e.users["chen.teacher"].ID + "/verify" },
+			want: statuses{"anonymous": 401, "platform_admin": 200, "*": 403}},
+		{method: "POST", pattern: "/api/v1/users/:id/roles", path: func(e *env) string { return "/api/v1/users/" + e.users["li.teacher"].ID + "/roles" },
+			body: func(*env, string) *body { return jsonBody(map[string]string{"role": "reviewer"}) }, want: instAdmin},
+		{method: "POST", pattern: "/api/v1/guardians/consent", path: fixed("/api/v1/guardians/consent"),
+			body: func(e *env, _ string) *body {
+				return jsonBody(map[string]string{"student_id": e.users["zhang.xiaohong"].ID})
+			},
+			want: statuses{"anonymous": 401, "parent": 201, "*": 403}},
+		{method: "GET", pattern: "/api/v1/admin/audit", path: fixed("/api/v1/admin/audit"), want: adminOnly},
+
+		{method: "GET", pattern: "/", page: true, path: fixed("/"), want: statuses{"*": 200}},
+		{method: "GET", pattern: "/lang/:lang", page: true, path: fixed("/lang/en?next=/space"), want: statuses{"*": 303}},
+		{method: "GET", pattern: "/login", page: true, path: fixed("/login"), want: statuses{"anonymous": 200, "*": 303}},
+		{method: "POST", pattern: "/login", page: true, path: fixed("/login"),
+			body: func(*env, string) *body { return form("login", "chen.teacher", "password", market.DemoPassword) }, want: statuses{"*": 303}},
+		{method: "POST", pattern: "/logout", page: true, path: fixed("/logout"), body: func(*env, string) *body { return form() }, want: statuses{"*": 303}},
+		{method: "GET", pattern: "/register", page: true, path: fixed("/register"), want: statuses{"*": 200}},
+		{method: "POST", pattern: "/register", page: true, path: fixed("/register"),
+			body: func(_ *env, role string) *body {
+				return form("login", "page."+strings.ReplaceAll(role, "_", "-"), "password", "Reg2026ab", "name", "x", "role", "parent")
+			}, want: statuses{"*": 303}},
+		{method: "GET", pattern: "/space", page: true, path: fixed("/space"), want: statuses{"anonymous": 303, "*": 200}},
+		{method: "POST", pattern: "/space/consent", page: true, path: fixed("/space/consent"),
+			body: func(e *env, _ string) *body { return form("student_id", e.users["zhang.xiaohong"].ID) },
+			want: statuses{"anonymous": 303, "parent": 303, "*": 403}},
+		{method: "GET", pattern: "/admin/institution", page: true, path: fixed("/admin/institution"),
+			want: statuses{"anonymous": 303, "institution_admin": 200, "platform_admin": 200, "*": 403}},
+		{method: "POST", pattern: "/admin/institution/roster", page: true, path: fixed("/admin/institution/roster"),
+			body: func(e *env, _ string) *body { return multipartRoster(e) },
+			want: statuses{"anonymous": 303, "institution_admin": 200, "platform_admin": 200, "*": 403}},
+		{method: "POST", pattern: "/admin/institution/verify", page: true, path: fixed("/admin/institution/verify"),
+			body: func(e *env, _ string) *body { return form("user_id", pending(e)) },
+			want: statuses{"anonymous": 303, "institution_admin": 403, "platform_admin": 303, "*": 403}},
+		{method: "GET", pattern: "/admin/audit", page: true, path: fixed("/admin/audit"),
+			want: statuses{"anonymous": 303, "platform_admin": 200, "*": 403}},
+	}
+}
+
+// TestEveryRouteForEveryRole sends every route as every role and checks the status, and fails
+// when a registered route has no row here.
+func TestEveryRouteForEveryRole(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		cases := routeCases()
+		covered := map[string]bool{}
+		for _, c := range cases {
+			covered[c.method+" "+c.pattern] = true
+		}
+		var missing []string
+		for _, r := range e.srv.App().GetRoutes(true) {
+			if r.Method == "HEAD" {
+				continue
+			}
+			if !covered[r.Method+" "+r.Path] {
+				missing = append(missing, r.Method+" "+r.Path)
+			}
+		}
+		sort.Strings(missing)
+		if len(missing) > 0 {
+			t.Fatalf("routes without a row in the role table: %v", missing)
+		}
+		browsers := map[string]*browser{}
+		for _, r := range roles {
+			b := e.browser()
+			if r.login != "" {
+				b.login(t, r.login)
+			}
+			browsers[r.role] = b
+		}
+		for _, c := range cases {
+			for _, r := range roles {
+				var b *body
+				if c.body != nil {
+					b = c.body(e, r.role)
+				}
+				var status int
+				if c.page {
+					status = browsers[r.role].pageRequest(t, c.method, c.path(e), b)
+				} else {
+					res := e.do(t, c.method, c.path(e), e.tokens[r.login], b)
+					res.Body.Close()
+					status = res.StatusCode
+				}
+				if want := c.want.of(r.role); status != want {
+					t.Errorf("%s %s as %s: status %d, want %d", c.method, c.pattern, r.role, status, want)
+				}
+			}
+		}
+	})
+}
+
+// pageRequest sends a page request with the browser's cookies and a valid CSRF token, keeping
+// the session: a logout or login in the table does not change who the browser is.
+func (b *browser) pageRequest(t *testing.T, method, path string, bd *body) int {
+	t.Helper()
+	saved := map[string]string{}
+	for k, v := range b.cookies {
+		saved[k] = v
+	}
+	defer func() { b.cookies = saved }()
+	var req *http.Request
+	if bd == nil {
+		req = httptest.NewRequest(method, path, nil)
+	} else {
+		tok := b.csrf(t, "/")
+		req = httptest.NewRequest(method, path, bytes.NewReader(bd.data))
+		req.Header.Set("Content-Type", bd.contentType)
+		req.Header.Set("X-CSRF-Token", tok)
+	}
+	res, _ := b.send(t, req)
+	return res.StatusCode
+}
