@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"log/slog"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -84,9 +83,4 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		return s.renderError(c, status, de.Msg.Text(lang), rid)
 	}
 	return c.Status(status).JSON(errorBody{Error: errorDetail{Code: de.Code, Message: de.Msg.Text(lang), RequestID: rid}})
-}
-
-// logAttrs is shared by the access log and error logs.
-func logAttrs(c *fiber.Ctx) []any {
-	return []any{slog.String("request_id", requestID(c)), slog.String("method", c.Method()), slog.String("path", c.Path())}
 }

@@ -1,0 +1,42 @@
+# Ziyuan — see README.md. Tools the targets install live in the user's cache folder.
+SHELL := /bin/bash
+GO    ?= go
+DATA  ?= ./data
+TOOLS := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ziyuan/bin
+export PATH := $(TOOLS):$(PATH)
+
+.PHONY: build run test check bench fuzz clean
+
+build:
+	$(GO) build -o bin/ziyuan ./cmd/ziyuan
+
+## run: build, migrate, load the demo data (idempotent) and serve on http://localhost:8080
+run: build
+	./bin/ziyuan migrate --data $(DATA)
+	./bin/ziyuan seed --demo --data $(DATA)
+	./bin/ziyuan serve --data $(DATA)
+
+## test: vet, then the whole suite with -race on SQLite and a throwaway PostgreSQL, with the browser tests
+test:
+	.ci/ensure-tools test
+	$(GO) vet ./...
+	ZIYUAN_REQUIRE_POSTGRES=1 ZIYUAN_REQUIRE_BROWSER=1 .ci/with-postgres .ci/gotest
+
+## check: vet and staticcheck
+check:
+	.ci/ensure-tools check
+	$(GO) vet ./...
+	staticcheck ./...
+
+## bench: benchmarks (six runs each, on SQLite and PostgreSQL) summarised by benchstat
+bench:
+	.ci/ensure-tools bench
+	.ci/with-postgres $(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee bench.txt
+	benchstat bench.txt
+
+## fuzz: every fuzz target for FUZZTIME (default 20s) each
+fuzz:
+	.ci/fuzz
+
+clean:
+	rm -rf bin bench.txt
