@@ -264,3 +264,18 @@ func TestImportRosterConcurrent(t *testing.T) {
 		}
 	})
 }
+
+func BenchmarkParseRoster1000(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("login,name,role,password,guardian_login,birth_date\n")
+	for i := range 1000 {
+		sb.WriteString("student." + strings.Repeat("x", i%5) + string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + ",学生姓名,student,Stud2026a,,2014-01-01\n")
+	}
+	data := encodeGBK(b, sb.String())
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, _, err := market.ParseRoster(data, 5000, today); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

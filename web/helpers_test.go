@@ -55,7 +55,9 @@ type env struct {
 
 var secret = []byte("0123456789abcdef0123456789abcdef")
 
-func newEnv(t *testing.T, db *store.DB) *env {
+func newEnv(t *testing.T, db *store.DB) *env { return newEnvTB(t, db) }
+
+func newEnvTB(t testing.TB, db *store.DB) *env {
 	t.Helper()
 	clock := &testClock{t: time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)}
 	m := market.New(db, market.Options{Clock: clock.Now, Argon2: cheap})

@@ -2,12 +2,19 @@ package web
 
 import (
 	"encoding/json"
+	"io"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
+	"github.com/gofiber/fiber/v2"
+
 	"ziyuan/market"
+	"ziyuan/market/store"
+	"ziyuan/market/store/storetest"
 )
 
 func TestErrorTableCoversEveryCode(t *testing.T) {
@@ -110,4 +117,24 @@ func FuzzDecodeStrict(f *testing.F) {
 			t.Fatalf("code %s for %q: %v", code, data, err)
 		}
 	})
+}
+
+func TestPanicsBecomeInternalErrors(t *testing.T) {
+	db := storetest.Open(t, store.SQLite, market.Schema())
+	s := New(Config{Market: market.New(db, market.Options{Argon2: market.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}}),
+		Secret: []byte("0123456789abcdef0123456789abcdef")})
+	s.app.Get("/api/v1/boom", func(*fiber.Ctx) error { panic("secret detail") })
+	res, err := s.app.Test(httptest.NewRequest("GET", "/api/v1/boom", nil), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 500 || !strings.Contains(string(b), `"code":"internal"`) || strings.Contains(string(b), "secret detail") {
+		t.Fatalf("panic answered %d %s", res.StatusCode, b)
+	}
+	// The server keeps serving.
+	res, err = s.app.Test(httptest.NewRequest("GET", "/healthz", nil), -1)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("after a panic: %v %v", res, err)
+	}
 }

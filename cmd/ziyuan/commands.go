@@ -172,7 +172,7 @@ func cmdSeed(ctx context.Context, env *environment, args []string) error {
 		for i, r := range a.Roles {
 			roles[i] = string(r)
 		}
-		fmt.Fprintf(env.stdout, "  %-16s %-10s %s\n", a.Login, a.Name, strings.Join(roles, ","))
+		fmt.Fprintf(env.stdout, "  %-16s %s %s\n", a.Login, padWide(a.Name, 14), strings.Join(roles, ","))
 	}
 	return nil
 }
@@ -184,4 +184,19 @@ func domainError(err error) error {
 		return errors.New(de.Msg.English())
 	}
 	return err
+}
+
+// padWide pads s to n terminal columns, counting CJK characters as two.
+func padWide(s string, n int) string {
+	w := 0
+	for _, r := range s {
+		w++
+		if r >= 0x1100 && (r <= 0x115F || r >= 0x2E80 && r <= 0xA4CF || r >= 0xAC00 && r <= 0xD7A3 || r >= 0xF900 && r <= 0xFAFF || r >= 0xFF00 && r <= 0xFF60) {
+			w++
+		}
+	}
+	if w >= n {
+		return s
+	}
+	return s + strings.Repeat(" ", n-w)
 }
