@@ -149,25 +149,28 @@ func swapLines(s, a, b string) string {
 func TestEncodeRejectsInvalidEntries(t *testing.T) {
 	base := func() rights.Entry { return workEntry(1) }
 	cases := map[string]func(*rights.Entry){
-		"unknown type":           func(e *rights.Entry) { e.Type = "work.sold" },
-		"no time":                func(e *rights.Entry) { e.Time = time.Time{} },
-		"no subjects":            func(e *rights.Entry) { e.Subjects = nil },
-		"no work subject":        func(e *rights.Entry) { e.Subjects = []rights.Subject{{Role: "author", ID: "u1"}} },
-		"personal name as id":    func(e *rights.Entry) { e.Subjects = append(e.Subjects, rights.Subject{Role: "author", ID: "张三"}) },
-		"e-mail as id":           func(e *rights.Entry) { e.Subjects = append(e.Subjects, rights.Subject{Role: "author", ID: "a@b.cn"}) },
-		"space in id":            func(e *rights.Entry) { e.Subjects = append(e.Subjects, rights.Subject{Role: "author", ID: "a b"}) },
-		"uppercase role":         func(e *rights.Entry) { e.Subjects = append(e.Subjects, rights.Subject{Role: "Author", ID: "u1"}) },
-		"duplicate subject":      func(e *rights.Entry) { e.Subjects = append(e.Subjects, e.Subjects[0]) },
-		"licence without terms":  func(e *rights.Entry) { e.Type = rights.LicenseGranted; e.Subjects = append(e.Subjects, rights.Subject{Role: "license", ID: "l"}) },
+		"unknown type":        func(e *rights.Entry) { e.Type = "work.sold" },
+		"no time":             func(e *rights.Entry) { e.Time = time.Time{} },
+		"no subjects":         func(e *rights.Entry) { e.Subjects = nil },
+		"no work subject":     func(e *rights.Entry) { e.Subjects = []rights.Subject{{Role: "author", ID: "u1"}} },
+		"personal name as id": func(e *rights.Entry) { e.Subjects = append(e.Subjects, rights.Subject{Role: "author", ID: "张三"}) },
+		"e-mail as id":        func(e *rights.Entry) { e.Subjects = append(e.Subjects, rights.Subject{Role: "author", ID: "a@b.cn"}) },
+		"space in id":         func(e *rights.Entry) { e.Subjects = append(e.Subjects, rights.Subject{Role: "author", ID: "a b"}) },
+		"uppercase role":      func(e *rights.Entry) { e.Subjects = append(e.Subjects, rights.Subject{Role: "Author", ID: "u1"}) },
+		"duplicate subject":   func(e *rights.Entry) { e.Subjects = append(e.Subjects, e.Subjects[0]) },
+		"licence without terms": func(e *rights.Entry) {
+			e.Type = rights.LicenseGranted
+			e.Subjects = append(e.Subjects, rights.Subject{Role: "license", ID: "l"})
+		},
 		"licence without subject": func(e *rights.Entry) { e.Type = rights.LicenseRevoked },
-		"price without currency": func(e *rights.Entry) { e.License = &rights.License{Code: "paid", PriceFen: 10} },
-		"currency without price": func(e *rights.Entry) { e.License = &rights.License{Code: "paid", Currency: "CNY"} },
-		"negative price":         func(e *rights.Entry) { e.License = &rights.License{Code: "paid", PriceFen: -1, Currency: "CNY"} },
-		"bad licence code":       func(e *rights.Entry) { e.License = &rights.License{Code: "CC BY"} },
-		"free-text reason":       func(e *rights.Entry) { e.Reason = "the author asked nicely" },
-		"negative parent":        func(e *rights.Entry) { e.Parents = []rights.Parent{{Index: -1}} },
-		"duplicate parent":       func(e *rights.Entry) { e.Parents = []rights.Parent{{Index: 1}, {Index: 1}} },
-		"huge fingerprint":       func(e *rights.Entry) { e.Fingerprint = make([]byte, 9<<10) },
+		"price without currency":  func(e *rights.Entry) { e.License = &rights.License{Code: "paid", PriceFen: 10} },
+		"currency without price":  func(e *rights.Entry) { e.License = &rights.License{Code: "paid", Currency: "CNY"} },
+		"negative price":          func(e *rights.Entry) { e.License = &rights.License{Code: "paid", PriceFen: -1, Currency: "CNY"} },
+		"bad licence code":        func(e *rights.Entry) { e.License = &rights.License{Code: "CC BY"} },
+		"free-text reason":        func(e *rights.Entry) { e.Reason = "the author asked nicely" },
+		"negative parent":         func(e *rights.Entry) { e.Parents = []rights.Parent{{Index: -1}} },
+		"duplicate parent":        func(e *rights.Entry) { e.Parents = []rights.Parent{{Index: 1}, {Index: 1}} },
+		"huge fingerprint":        func(e *rights.Entry) { e.Fingerprint = make([]byte, 9<<10) },
 	}
 	for name, mod := range cases {
 		t.Run(name, func(t *testing.T) {
