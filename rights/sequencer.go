@@ -128,26 +128,25 @@ func seqsOf(rows []struct {
 	return out
 }
 
-// assignIndexes gives the rows seqs[i] the indexes first+i with one statement: an UPDATE joined
-// with a VALUES list, which both SQLite (3.33+) and PostgreSQL accept with the same text.
+// assignIndexes gives the rows seqs[i] (ascending) the indexes first+i. A batch is the first
+// pending rows by seq, so every maximal run of consecutive seqs in it covers all rows in its
+// range, and one range UPDATE per run does the work (usually one statement per batch: a
+// VALUES join cost SQLite a scan per row).
 func assignIndexes(tx *gorm.DB, first int64, seqs []int64) error {
-	var sb strings.Builder
-	args := make([]any, 0, 2*len(seqs))
-	sb.WriteString(`UPDATE ledger_entries SET idx = v.column2 FROM (VALUES `)
-	for i, s := range seqs {
-		if i > 0 {
-			sb.WriteString(",")
+	for i := 0; i < len(seqs); {
+		j := i + 1
+		for j < len(seqs) && seqs[j] == seqs[j-1]+1 {
+			j++
 		}
-		sb.WriteString("(CAST(? AS BIGINT), CAST(? AS BIGINT))")
-		args = append(args, s, first+int64(i))
-	}
-	sb.WriteString(`) AS v WHERE ledger_entries.seq = v.column1 AND ledger_entries.idx IS NULL`)
-	res := tx.Exec(sb.String(), args...)
-	if res.Error != nil {
-		return fmt.Errorf("assign ledger indexes: %w", res.Error)
-	}
-	if res.RowsAffected != int64(len(seqs)) {
-		return fmt.Errorf("%w: assigned %d of %d ledger indexes", ErrInconsistent, res.RowsAffected, len(seqs))
+		res := tx.Exec(`UPDATE ledger_entries SET idx = seq + ? WHERE seq >= ? AND seq <= ? AND idx IS NULL`,
+			first+int64(i)-seqs[i], seqs[i], seqs[j-1])
+		if res.Error != nil {
+			return fmt.Errorf("assign ledger indexes: %w", res.Error)
+		}
+		if res.RowsAffected != int64(j-i) {
+			return fmt.Errorf("%w: assigned %d of %d ledger indexes", ErrInconsistent, res.RowsAffected, j-i)
+		}
+		i = j
 	}
 	return nil
 }
