@@ -169,10 +169,10 @@ type Hit struct {
 
 // Result is one page of hits with the exact number of matches and the requested facet counts.
 type Result struct {
-	Total   int                       `json:"total"`
-	Page    int                       `json:"page"`
-	PerPage int                       `json:"per_page"`
-	Hits    []Hit                     `json:"hits"`
+	Total   int                      `json:"total"`
+	Page    int                      `json:"page"`
+	PerPage int                      `json:"per_page"`
+	Hits    []Hit                    `json:"hits"`
 	Facets  map[Facet]map[string]int `json:"facets,omitempty"`
 }
 

@@ -51,6 +51,49 @@ func words(seg *gse.Segmenter, text string, subwords bool, out []token) []token 
 	if text == "" {
 		return out
 	}
+	first := len(out)
+	folded, offsets := foldWidth(text)
+	out = segmentWords(seg, folded, subwords, out)
+	if offsets != nil {
+		for i := first; i < len(out); i++ {
+			out[i].start, out[i].end = offsets[out[i].start], offsets[out[i].end]
+		}
+	}
+	return out
+}
+
+// foldWidth maps full-width ASCII forms (ＰＰＴ, ３) to ASCII and the ideographic space to a
+// space, so that they analyse like their ASCII forms. offsets maps every byte offset of the
+// folded text to the original (nil when nothing changed), so tokens point into the original
+// text, which is what is stored and highlighted.
+func foldWidth(text string) (string, []int) {
+	i := strings.IndexFunc(text, isWide)
+	if i < 0 {
+		return text, nil
+	}
+	var b strings.Builder
+	b.Grow(len(text))
+	offsets := make([]int, 0, len(text)+1)
+	for j, r := range text {
+		if isWide(r) {
+			if r == '\u3000' {
+				r = ' '
+			} else {
+				r -= 0xFF01 - 0x21
+			}
+		}
+		n, _ := b.WriteRune(r)
+		for k := 0; k < n; k++ {
+			offsets = append(offsets, j)
+		}
+	}
+	offsets = append(offsets, len(text))
+	return b.String(), offsets
+}
+
+func isWide(r rune) bool { return r >= 0xFF01 && r <= 0xFF5E || r == '\u3000' }
+
+func segmentWords(seg *gse.Segmenter, text string, subwords bool, out []token) []token {
 	pos := 0
 	for _, sg := range seg.Segment([]byte(text)) {
 		start, end := sg.Start(), sg.End()

@@ -67,3 +67,20 @@ func TestGrams(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
+
+func TestWordsFoldFullWidthKeepingOffsets(t *testing.T) {
+	seg := Segmenter()
+	text := "课件ＰＰＴ　Ｕｎｉｔ３，光合"
+	toks := words(seg, text, false, nil)
+	got := terms(toks)
+	want := []string{"课件@1", "ppt@2", "unit@3", "3@4", "光合@5"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if s := text[toks[1].start:toks[1].end]; s != "ＰＰＴ" {
+		t.Errorf("ppt token covers %q of the original, want ＰＰＴ", s)
+	}
+	if s := text[toks[4].start:toks[4].end]; s != "光合" {
+		t.Errorf("光合 token covers %q", s)
+	}
+}

@@ -380,11 +380,11 @@ func (e *Engine) ListIDs(ctx context.Context, fn func(id string) error) error {
 
 // doc builds the bleve document of d.
 func (e *Engine) doc(d catalog.Document) *document.Document {
-	title := catalog.NormalizeText(d.Title)
-	summary := catalog.NormalizeText(d.Summary)
-	keywords := catalog.NormalizeText(strings.Join(d.Keywords, " ; "))
-	meta := catalog.NormalizeText(strings.Join(append(e.tax.Labels(d), d.Author, d.Institution), " ; "))
-	body := catalog.NormalizeText(d.IndexedBody())
+	// the text is indexed and stored as given: the analysers fold full-width forms themselves
+	// and keep offsets into the original, which highlighting marks
+	title, summary, body := d.Title, d.Summary, d.IndexedBody()
+	keywords := strings.Join(d.Keywords, " ; ")
+	meta := strings.Join(append(e.tax.Labels(d), d.Author, d.Institution), " ; ")
 
 	doc := document.NewDocument(d.ID)
 	stored := index.IndexField | index.StoreField
