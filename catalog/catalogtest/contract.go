@@ -454,9 +454,9 @@ func testText(t *testing.T, e catalog.Engine) {
 		{q: "lessons", first: "d07"},
 		{q: "Unit 3 课件", first: "d07"},
 		{q: "圆", all: []string{"d15", "d16"}},
-		{q: "叶绿体", first: "d01"},         // keyword and summary only
-		{q: "淀粉检验", first: "d01"},        // body only
-		{q: "海淀实验中学", all: []string{"d01"}}, // institution
+		{q: "叶绿体", first: "d01"},                // keyword and summary only
+		{q: "淀粉检验", first: "d01"},               // body only
+		{q: "海淀实验中学", all: []string{"d01"}},     // institution
 		{q: "ＰＰＴ", all: []string{"d01", "d07"}}, // full-width
 	}
 	for _, c := range cases {
