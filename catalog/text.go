@@ -24,7 +24,10 @@ func NormalizeText(s string) string {
 	b.Grow(len(s))
 	space := false
 	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError || unicode.Is(unicode.Cf, r) {
+		if unicode.Is(unicode.Cf, r) { // zero-width and bidi format characters vanish
+			continue
+		}
+		if unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError {
 			space = b.Len() > 0
 			continue
 		}
