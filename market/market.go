@@ -8,7 +8,9 @@ import (
 
 	"gorm.io/gorm"
 
+	"ziyuan/catalog"
 	"ziyuan/market/store"
+	"ziyuan/rights"
 )
 
 // Options configure a Market. Zero values select the defaults.
@@ -21,6 +23,13 @@ type Options struct {
 	LockoutWindow   time.Duration
 	// MaxRosterRows bounds one roster upload (default 5000).
 	MaxRosterRows int
+	// Taxonomy is the catalog's vocabulary that resources are classified by (default: the
+	// embedded one).
+	Taxonomy *catalog.Taxonomy
+	// Ledger records publications, licences and takedowns. Required for resources.
+	Ledger *rights.Log
+	// Blobs stores file contents. Required for resources with files.
+	Blobs Blobs
 }
 
 // Market is the domain service. It is safe for concurrent use.
@@ -29,6 +38,8 @@ type Market struct {
 	clock Clock
 	opts  Options
 	log   *slog.Logger
+	minhash    *rights.MinHasher
+	similarity *rights.SimilarityIndex
 	// dummyHash is verified against when a login does not exist, so that timing does not tell
 	// which logins are registered.
 	dummyHash string
@@ -54,8 +65,15 @@ func New(db *store.DB, opts Options) *Market {
 	if opts.MaxRosterRows == 0 {
 		opts.MaxRosterRows = 5000
 	}
-	return &Market{db: db, clock: opts.Clock, opts: opts, log: opts.Logger,
-		dummyHash: HashPassword("not-a-real-password-1", opts.Argon2)}
+	if opts.Taxonomy == nil {
+		opts.Taxonomy = catalog.DefaultTaxonomy()
+	}
+	minhash, err := rights.NewMinHasher(0, 0)
+	if err != nil {
+		panic(err) // the default parameters are valid
+	}
+	return &Market{db: db, clock: opts.Clock, opts: opts, log: opts.Logger, minhash: minhash,
+		similarity: rights.NewSimilarityIndex(db.DB), dummyHash: HashPassword("not-a-real-password-1", opts.Argon2)}
 }
 
 // now is the injected clock at database precision.

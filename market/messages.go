@@ -85,6 +85,44 @@ const (
 	MsgDateRange           MsgKey = "date_range"
 	MsgPageRange           MsgKey = "page_range"
 	MsgPlatformAdminExists MsgKey = "platform_admin_exists"
+	MsgTooMany             MsgKey = "too_many"
+	MsgPricesRequired      MsgKey = "prices_required"
+	MsgPriceRange          MsgKey = "price_range"
+	MsgPricesOnlyPaid      MsgKey = "prices_only_paid"
+	MsgPublicOffer         MsgKey = "public_offer"
+	MsgCourseSeats         MsgKey = "course_seats"
+	MsgCourseDates         MsgKey = "course_dates"
+	MsgServiceVendor       MsgKey = "service_vendor"
+	MsgServicePaid         MsgKey = "service_paid"
+	MsgCourseOnlyCourses   MsgKey = "course_only_courses"
+	MsgParentSelf          MsgKey = "parent_self"
+	MsgParentMissing       MsgKey = "parent_missing"
+	MsgNotOwner            MsgKey = "not_owner"
+	MsgTakenDown           MsgKey = "taken_down"
+	MsgConcurrentEdit      MsgKey = "concurrent_edit"
+	MsgPledgeRequired      MsgKey = "pledge_required"
+	MsgNotDraft            MsgKey = "not_draft"
+	MsgFilesRequired       MsgKey = "files_required"
+	MsgExactDuplicate      MsgKey = "exact_duplicate"
+	MsgChecklist           MsgKey = "checklist"
+	MsgOwnReview           MsgKey = "own_review"
+	MsgAlreadyDecided      MsgKey = "already_decided"
+	MsgLedgerBusy          MsgKey = "ledger_busy"
+	MsgEnrolInstead        MsgKey = "enrol_instead"
+	MsgPaymentRequired     MsgKey = "payment_required"
+	MsgLicenseRequired     MsgKey = "license_required"
+	MsgDeriveND            MsgKey = "derive_nd"
+	MsgDeriveSA            MsgKey = "derive_sa"
+	MsgDeriveNC            MsgKey = "derive_nc"
+	MsgDerivePaid          MsgKey = "derive_paid"
+	MsgStars               MsgKey = "stars"
+	MsgRateNeedsLicense    MsgKey = "rate_needs_license"
+	MsgReasonShort         MsgKey = "reason_short"
+	MsgOwnComplaint        MsgKey = "own_complaint"
+	MsgEvidenceMissing     MsgKey = "evidence_missing"
+	MsgEvidenceNotYours    MsgKey = "evidence_not_yours"
+	MsgNotACourse          MsgKey = "not_a_course"
+	MsgCourseFull          MsgKey = "course_full"
 )
 
 var messages = map[MsgKey]struct{ zh, en string }{
@@ -138,6 +176,44 @@ var messages = map[MsgKey]struct{ zh, en string }{
 	MsgDateRange:           {"日期“%s”无效，格式应为 YYYY-MM-DD 或 RFC 3339。", "Date %q is invalid; use YYYY-MM-DD or RFC 3339."},
 	MsgPageRange:           {"分页参数无效：page ≥ 1，1 ≤ per_page ≤ %d。", "Invalid paging: page ≥ 1 and 1 ≤ per_page ≤ %d."},
 	MsgPlatformAdminExists: {"账号“%s”已存在。", "The login %q already exists."},
+	MsgTooMany:             {"“%s”最多 %d 个。", "At most %[2]d %[1]s entries."},
+	MsgPricesRequired:      {"付费资源须至少为一种授权范围定价（offer.prices：personal、classroom、institution，单位：分）。", "A paid offer needs a price for at least one scope (offer.prices: personal, classroom, institution, in fen)."},
+	MsgPriceRange:          {"字段“%s”的价格须在 0 到 %d 元之间。", "Field %q must be between 0 and ¥%d."},
+	MsgPricesOnlyPaid:      {"只有付费资源（paid）才能定价。", "Only paid offers have prices."},
+	MsgPublicOffer:         {"只有公益机构、教育行政部门和学校可以发布公益资源（public）。", "Only public-welfare providers, education bureaus and schools may offer public-welfare items (public)."},
+	MsgCourseSeats:         {"网络课程须填写名额（course.seats，1 到 %d）。", "A course needs seats (course.seats, 1 to %d)."},
+	MsgCourseDates:         {"网络课程须填写开始和结束时间，且结束晚于开始。", "A course needs a start and an end, the end after the start."},
+	MsgServiceVendor:       {"只有服务商可以发布服务。", "Only vendors offer services."},
+	MsgServicePaid:         {"服务须以付费方式提供（paid）。", "A service is offered as a paid item (paid)."},
+	MsgCourseOnlyCourses:   {"只有网络课程可以填写课程安排（course）。", "Only courses (网络课程) have a course schedule."},
+	MsgParentSelf:          {"资源不能以自身为来源。", "A resource cannot derive from itself."},
+	MsgParentMissing:       {"来源资源“%s”不存在或尚未发布。", "Parent resource %q does not exist or is not published."},
+	MsgNotOwner:            {"只有作者本人可以修改或提交此资源。", "Only the author may change or submit this resource."},
+	MsgTakenDown:           {"该资源已被下架。", "This resource has been taken down."},
+	MsgConcurrentEdit:      {"资源同时被修改，请重试。", "The resource changed meanwhile; please try again."},
+	MsgPledgeRequired:      {"提交审核前须确认自审承诺（pledge: true）。", "Submitting needs the self-review pledge (pledge: true)."},
+	MsgNotDraft:            {"当前版本已提交审核或已发布，请先修改后再提交。", "The current version is already under review or published; edit it before submitting again."},
+	MsgFilesRequired:       {"提交审核前请至少上传一个文件。", "Upload at least one file before submitting."},
+	MsgExactDuplicate:      {"文件“%s”与他人已发布的作品《%s》（%s，账本条目 %d）完全相同。", "File %q is identical to another author's published work %q (%s, ledger entry %d)."},
+	MsgChecklist:           {"通过审核须确认全部七项审核要点，缺少或未通过：%s。", "Approval needs all seven checklist items; missing or not affirmed: %s."},
+	MsgOwnReview:           {"审核员不能审核自己的作品。", "Reviewers never review their own work."},
+	MsgAlreadyDecided:      {"已有审核结果，不能重复决定。", "This has already been decided."},
+	MsgLedgerBusy:          {"账本繁忙，请稍后重试。", "The ledger is busy; please try again shortly."},
+	MsgEnrolInstead:        {"网络课程请使用报名。", "Courses are enrolled in, not claimed."},
+	MsgPaymentRequired:     {"这是付费资源，请先购买。", "This is a paid item; buy a licence first."},
+	MsgLicenseRequired:     {"下载此资源需要授权，请先获取或购买。", "Downloading this resource needs a licence; claim or buy one first."},
+	MsgDeriveND:            {"来源作品《%s》采用 %s 许可，禁止演绎，不能作为来源。", "Parent %q is licensed %s, which forbids derivatives."},
+	MsgDeriveSA:            {"来源作品《%s》采用 %s 许可（相同方式共享），衍生作品须采用同一许可。", "Parent %q is licensed %s (share-alike): the derivative must use the same licence."},
+	MsgDeriveNC:            {"来源作品《%s》采用 %s 许可（非商业性），衍生作品不能付费提供。", "Parent %q is licensed %s (non-commercial): the derivative cannot be paid."},
+	MsgDerivePaid:          {"来源作品《%s》为付费资源，须持有其班级或机构授权才能演绎。", "Parent %q is a paid item: deriving from it needs a classroom or institution licence to it."},
+	MsgStars:               {"评分须为 1 到 5 星。", "Stars must be 1 to 5."},
+	MsgRateNeedsLicense:    {"只有获得授权的用户才能评分。", "Only licence holders may rate."},
+	MsgReasonShort:         {"字段“%s”至少需要 %d 个字。", "Field %q needs at least %d characters."},
+	MsgOwnComplaint:        {"不能投诉自己的作品。", "You cannot complain about your own work."},
+	MsgEvidenceMissing:     {"账本中没有条目 %d。", "There is no ledger entry %d."},
+	MsgEvidenceNotYours:    {"账本条目 %d 与您无关，不能作为您的权利证明。", "Ledger entry %d does not name you, so it cannot be your evidence."},
+	MsgNotACourse:          {"该资源不是网络课程。", "This resource is not a course."},
+	MsgCourseFull:          {"课程名额（%d 人）已满。", "The course is full (%d seats)."},
 }
 
 // MessageKeys lists every catalogued message, for completeness tests.

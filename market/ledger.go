@@ -1,0 +1,152 @@
+package market
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"ziyuan/catalog"
+	"ziyuan/rights"
+)
+
+// Ledger subject roles: what an entry's opaque IDs stand for.
+const (
+	subjectWork        = "work"
+	subjectVersion     = "version"
+	subjectAuthor      = "author"
+	subjectInstitution = "institution"
+	subjectLicense     = "license"
+	subjectHolder      = "holder"
+	subjectComplaint   = "complaint"
+)
+
+// parentWait bounds how long a change waits for an earlier entry it builds on to be
+// integrated; the sequencer integrates within a fraction of a second.
+const parentWait = 10 * time.Second
+
+// record queues a ledger entry in tx and remembers it for the subjects that show it.
+func (m *Market) record(ctx context.Context, tx *gorm.DB, key string, e rights.Entry, shownOn ...string) error {
+	if _, err := m.opts.Ledger.Enqueue(ctx, tx, e, key); err != nil {
+		return err
+	}
+	for _, s := range shownOn {
+		row := ledgerRefRow{SubjectID: s, EntryKey: key, EntryType: string(e.Type), CreatedAt: m.now()}
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pin waits until the entry with key is integrated and returns it as a parent reference.
+func (m *Market) pin(ctx context.Context, key string) (rights.Parent, error) {
+	wctx, cancel := context.WithTimeout(ctx, parentWait)
+	defer cancel()
+	idx, err := m.opts.Ledger.WaitIndexed(wctx, key)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return rights.Parent{}, &Error{Code: CodeUnavailable, Msg: Message{Key: MsgLedgerBusy}, Err: err}
+		}
+		return rights.Parent{}, Internal(err)
+	}
+	v, err := m.opts.Ledger.Entry(ctx, idx)
+	if err != nil {
+		return rights.Parent{}, Internal(err)
+	}
+	return rights.Parent{Index: idx, LeafHash: v.LeafHash}, nil
+}
+
+// ledgerRefs lists the entries shown on a subject, with their indexes once integrated.
+func (m *Market) ledgerRefs(ctx context.Context, subjectID string) ([]LedgerRef, error) {
+	var rows []ledgerRefRow
+	if err := m.db.WithContext(ctx).Where("subject_id = ?", subjectID).Order("created_at, entry_key").Find(&rows).Error; err != nil {
+		return nil, Internal(err)
+	}
+	out := make([]LedgerRef, 0, len(rows))
+	for _, r := range rows {
+		q, err := m.opts.Ledger.Lookup(ctx, r.EntryKey)
+		if err != nil {
+			return nil, Internal(err)
+		}
+		out = append(out, LedgerRef{Index: q.Index, Type: r.EntryType})
+	}
+	return out, nil
+}
+
+// catalogDocument builds the search document of a published resource inside tx.
+func (m *Market) catalogDocument(ctx context.Context, tx *gorm.DB, resourceID string) (catalog.Document, error) {
+	var row resourceRow
+	if err := tx.WithContext(ctx).Where("id = ?", resourceID).Take(&row).Error; err != nil {
+		return catalog.Document{}, err
+	}
+	if row.PublishedVersionID == nil {
+		return catalog.Document{}, errors.New("catalog document of an unpublished resource")
+	}
+	var v versionRow
+	if err := tx.Where("id = ?", *row.PublishedVersionID).Take(&v).Error; err != nil {
+		return catalog.Document{}, err
+	}
+	meta := v.meta(nil)
+	var texts []string
+	if err := tx.Model(&fileRow{}).Where("version_id = ?", v.ID).Order("position").Pluck("text", &texts).Error; err != nil {
+		return catalog.Document{}, err
+	}
+	body := meta.Body
+	for _, t := range texts {
+		body += "\n" + t
+	}
+	var author userRow
+	if err := tx.Select("name").Where("id = ?", row.OwnerID).Take(&author).Error; err != nil {
+		return catalog.Document{}, err
+	}
+	doc := catalog.Document{ID: row.ID, Title: meta.Title, Summary: meta.Summary, Body: body, Keywords: meta.Keywords,
+		Type: meta.Type, Stage: meta.Stage, Grade: meta.Grade, Subject: meta.Subject, Edition: meta.Edition,
+		Volume: meta.Volume, License: meta.Offer.License, PriceFen: listPrice(meta.Offer), Downloads: row.Downloads,
+		Author: author.Name}
+	if row.PublishedAt != nil {
+		doc.PublishedAt = *row.PublishedAt
+	}
+	if row.RatingCount > 0 {
+		doc.Rating = float64(row.RatingSum) / float64(row.RatingCount)
+	}
+	if row.InstitutionID != nil {
+		var inst institutionRow
+		if err := tx.Select("name").Where("id = ?", *row.InstitutionID).Take(&inst).Error; err == nil {
+			doc.Institution = inst.Name
+		}
+	}
+	return doc, nil
+}
+
+// listPrice is the price a catalog shows: the cheapest scope on sale, 0 for free offers.
+func listPrice(o Offer) int64 {
+	if o.Free() || o.Prices == nil {
+		return 0
+	}
+	best := int64(0)
+	for _, p := range []int64{o.Prices.Personal, o.Prices.Classroom, o.Prices.Institution} {
+		if p > 0 && (best == 0 || p < best) {
+			best = p
+		}
+	}
+	return best
+}
+
+// reindexCatalog queues the resource's current search document (or its removal) in tx.
+func (m *Market) reindexCatalog(ctx context.Context, tx *gorm.DB, resourceID string) error {
+	var row resourceRow
+	if err := tx.Where("id = ?", resourceID).Take(&row).Error; err != nil {
+		return err
+	}
+	if row.PublishedVersionID == nil || row.Status == StatusTakenDown {
+		return catalog.Enqueue(ctx, tx, catalog.Deleted(resourceID))
+	}
+	doc, err := m.catalogDocument(ctx, tx, resourceID)
+	if err != nil {
+		return err
+	}
+	return catalog.Enqueue(ctx, tx, catalog.Upserted(doc))
+}

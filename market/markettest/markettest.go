@@ -1,0 +1,152 @@
+// Package markettest builds a complete, running market for tests: a fresh database on each
+// dialect with every schema, the ledger with its sequencer and checkpoint publisher, a blob
+// store in a temporary directory, the demo accounts, and contexts acting as each of them.
+package markettest
+
+import (
+	"context"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"ziyuan/market"
+	"ziyuan/market/store"
+	"ziyuan/market/store/storetest"
+	"ziyuan/rights"
+)
+
+// Cheap keeps argon2id fast in tests; production uses market.DefaultArgon2.
+var Cheap = market.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}
+
+// Clock is a settable clock.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock starts at 2026-09-01 08:00 UTC, the first day of a school year.
+func NewClock() *Clock { return &Clock{t: time.Date(2026, 9, 1, 8, 0, 0, 0, time.UTC)} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// Env is a seeded market with a running ledger.
+type Env struct {
+	M      *market.Market
+	DB     *store.DB
+	Ledger *rights.Log
+	Blobs  *DirBlobs
+	Clock  *Clock
+	// Users are the demo accounts by login; Insts the demo institutions' IDs by code.
+	Users map[string]market.User
+	Insts map[string]string
+}
+
+// Each runs fn on a fresh Env per dialect.
+func Each(t *testing.T, fn func(t *testing.T, e *Env)) {
+	storetest.Each(t, market.Schemas(), func(t *testing.T, db *store.DB) { fn(t, New(t, db)) })
+}
+
+// New builds an Env on a migrated database.
+func New(t testing.TB, db *store.DB) *Env {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	dir := t.TempDir()
+	key, err := rights.LoadOrCreateKey(dir, "ziyuan.test/ledger")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := NewClock()
+	lg, err := rights.Open(ctx, rights.Config{DB: db.DB, Key: key, CheckpointFile: filepath.Join(dir, "checkpoint"),
+		PollInterval: 5 * time.Millisecond, CheckpointInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); lg.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	blobs := &DirBlobs{Dir: filepath.Join(dir, "blobs")}
+	m := market.New(db, market.Options{Clock: clock.Now, Argon2: Cheap, Ledger: lg, Blobs: blobs})
+	if _, err := m.SeedDemo(ctx); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	e := &Env{M: m, DB: db, Ledger: lg, Blobs: blobs, Clock: clock, Users: map[string]market.User{}, Insts: map[string]string{}}
+	for _, a := range market.DemoAccounts() {
+		u, err := m.Login(ctx, a.Login, market.DemoPassword)
+		if err != nil {
+			t.Fatalf("login %s: %v", a.Login, err)
+		}
+		e.Users[a.Login] = u
+		if u.InstitutionID != nil && a.Institution != "" {
+			e.Insts[a.Institution] = *u.InstitutionID
+		}
+	}
+	clock.Advance(time.Minute)
+	return e
+}
+
+// As returns a context acting as the demo user login.
+func (e *Env) As(t testing.TB, login string) context.Context {
+	t.Helper()
+	u, ok := e.Users[login]
+	if !ok {
+		t.Fatalf("no demo user %s", login)
+	}
+	base := market.WithActor(context.Background(), market.Actor{IP: netip.MustParseAddr("203.0.113.7"), RequestID: "test"})
+	a, err := e.M.ActorFor(base, u.ID)
+	if err != nil {
+		t.Fatalf("actor %s: %v", login, err)
+	}
+	return market.WithActor(base, a)
+}
+
+// DirBlobs is a minimal content-addressed store in a directory.
+type DirBlobs struct{ Dir string }
+
+func (b *DirBlobs) path(sha string) string { return filepath.Join(b.Dir, sha) }
+
+// Put stores r under sha.
+func (b *DirBlobs) Put(_ context.Context, sha string, r io.Reader, _ int64) error {
+	os.MkdirAll(b.Dir, 0o755)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(b.path(sha), data, 0o644)
+}
+
+// Open opens the blob sha.
+func (b *DirBlobs) Open(_ context.Context, sha string) (io.ReadCloser, error) { return os.Open(b.path(sha)) }
+
+// Exists reports whether sha is stored.
+func (b *DirBlobs) Exists(_ context.Context, sha string) (bool, error) {
+	_, err := os.Stat(b.path(sha))
+	if os.IsNotExist(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Delete removes sha.
+func (b *DirBlobs) Delete(_ context.Context, sha string) error { return os.Remove(b.path(sha)) }
+
+// Count returns how many blobs are stored.
+func (b *DirBlobs) Count() int {
+	entries, _ := os.ReadDir(b.Dir)
+	return len(entries)
+}
