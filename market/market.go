@@ -34,10 +34,10 @@ type Options struct {
 
 // Market is the domain service. It is safe for concurrent use.
 type Market struct {
-	db    *store.DB
-	clock Clock
-	opts  Options
-	log   *slog.Logger
+	db         *store.DB
+	clock      Clock
+	opts       Options
+	log        *slog.Logger
 	minhash    *rights.MinHasher
 	similarity *rights.SimilarityIndex
 	// dummyHash is verified against when a login does not exist, so that timing does not tell

@@ -186,10 +186,10 @@ func (m *Market) ReviewQueue(ctx context.Context, p Paging) (Page[ReviewItem], e
 	}
 	var rows []struct {
 		ResourceID, Title, Type, Stage, Subject, Name string
-		Number                                       int
-		Published                                    *string
-		SubmittedAt                                  time.Time
-		Similar                                      int
+		Number                                        int
+		Published                                     *string
+		SubmittedAt                                   time.Time
+		Similar                                       int
 	}
 	err = q.Select("resources.id AS resource_id, resource_versions.title, resource_versions.type, resource_versions.stage, " +
 		"resource_versions.subject, users.name, resource_versions.number, resources.published_version_id AS published, " +

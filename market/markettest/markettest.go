@@ -131,7 +131,9 @@ func (b *DirBlobs) Put(_ context.Context, sha string, r io.Reader, _ int64) erro
 }
 
 // Open opens the blob sha.
-func (b *DirBlobs) Open(_ context.Context, sha string) (io.ReadCloser, error) { return os.Open(b.path(sha)) }
+func (b *DirBlobs) Open(_ context.Context, sha string) (io.ReadCloser, error) {
+	return os.Open(b.path(sha))
+}
 
 // Exists reports whether sha is stored.
 func (b *DirBlobs) Exists(_ context.Context, sha string) (bool, error) {
