@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"ziyuan/catalog"
 	"ziyuan/market/store"
 	"ziyuan/rights"
 )
@@ -283,14 +284,21 @@ type downloadRow struct {
 
 func (downloadRow) TableName() string { return "downloads" }
 
-// OpenBlob opens stored content for a download link that web has already checked.
-func (m *Market) OpenBlob(ctx context.Context, sha256 string) (io.ReadCloser, error) {
+// OpenBlob opens stored content and its size, for a download link that web has checked.
+func (m *Market) OpenBlob(ctx context.Context, sha256 string) (io.ReadCloser, int64, error) {
+	size, err := m.opts.Blobs.Stat(ctx, sha256)
+	if err != nil {
+		return nil, 0, Errorf(CodeNotFound, MsgNotFound, "file")
+	}
 	r, err := m.opts.Blobs.Open(ctx, sha256)
 	if err != nil {
-		return nil, Errorf(CodeNotFound, MsgNotFound, "file")
+		return nil, 0, Errorf(CodeNotFound, MsgNotFound, "file")
 	}
-	return r, nil
+	return r, size, nil
 }
+
+// Taxonomy is the vocabulary resources are classified by.
+func (m *Market) Taxonomy() *catalog.Taxonomy { return m.opts.Taxonomy }
 
 // MyLicenses lists the acting user's licences, newest first.
 func (m *Market) MyLicenses(ctx context.Context, p Paging) (Page[License], error) {
@@ -363,4 +371,18 @@ func (m *Market) lockResource(tx *gorm.DB, id string) error {
 	}
 	var row resourceRow
 	return tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).Take(&row).Error
+}
+
+// LicenseFor returns the acting user's active licence to a resource, or nil.
+func (m *Market) LicenseFor(ctx context.Context, resourceID string) (*License, error) {
+	a := ActorFrom(ctx)
+	if a.Anonymous() || !ValidID(resourceID) {
+		return nil, nil
+	}
+	row, err := activeLicense(m.db.WithContext(ctx), resourceID, a.UserID)
+	if err != nil || row == nil {
+		return nil, asDomain(err)
+	}
+	l, err := m.licenseView(ctx, *row)
+	return &l, err
 }

@@ -123,6 +123,14 @@ const (
 	MsgEvidenceNotYours    MsgKey = "evidence_not_yours"
 	MsgNotACourse          MsgKey = "not_a_course"
 	MsgCourseFull          MsgKey = "course_full"
+	MsgLedgerNotFound      MsgKey = "ledger_not_found"
+	MsgLedgerPending       MsgKey = "ledger_pending"
+	MsgLedgerInvalid       MsgKey = "ledger_invalid"
+	MsgLedgerVerify        MsgKey = "ledger_verify"
+	MsgUpload              MsgKey = "upload"
+	MsgBadMultipart        MsgKey = "bad_multipart"
+	MsgLinkInvalid         MsgKey = "link_invalid"
+	MsgLinkExpired         MsgKey = "link_expired"
 )
 
 var messages = map[MsgKey]struct{ zh, en string }{
@@ -214,6 +222,15 @@ var messages = map[MsgKey]struct{ zh, en string }{
 	MsgEvidenceNotYours:    {"账本条目 %d 与您无关，不能作为您的权利证明。", "Ledger entry %d does not name you, so it cannot be your evidence."},
 	MsgNotACourse:          {"该资源不是网络课程。", "This resource is not a course."},
 	MsgCourseFull:          {"课程名额（%d 人）已满。", "The course is full (%d seats)."},
+	MsgLedgerNotFound:      {"账本中没有这一条目或树大小。", "No such ledger entry or tree size."},
+	MsgLedgerPending:       {"该条目尚未被已签名的检查点覆盖，请一秒后重试。", "The entry is not yet covered by a signed checkpoint; try again in a second."},
+	MsgLedgerInvalid:       {"账本请求无效：%s", "Invalid ledger request: %s"},
+	MsgLedgerVerify:        {"验证失败：%s", "Verification failed: %s"},
+	// The inspector of market/files words its refusals itself, in both languages.
+	MsgUpload:       {"%[1]s", "%[2]s"},
+	MsgBadMultipart: {"上传表单格式错误：%s", "Malformed upload form: %s"},
+	MsgLinkInvalid:  {"下载链接无效。", "The download link is invalid."},
+	MsgLinkExpired:  {"下载链接已过期（有效期 5 分钟），请回到资源页重新下载。", "The download link has expired (links last 5 minutes); download again from the resource page."},
 }
 
 // MessageKeys lists every catalogued message, for completeness tests.

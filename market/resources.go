@@ -231,11 +231,13 @@ type Upload struct {
 	Open   func() (io.ReadCloser, error)
 }
 
-// Blobs stores file contents by their SHA-256.
+// Blobs stores file contents by their SHA-256 (see market/files for the local store).
 type Blobs interface {
+	// Put stores size bytes from r under sha256; storing an existing blob is a no-op.
 	Put(ctx context.Context, sha256 string, r io.Reader, size int64) error
 	Open(ctx context.Context, sha256 string) (io.ReadCloser, error)
-	Exists(ctx context.Context, sha256 string) (bool, error)
+	// Stat returns a blob's size, or an error when it is not stored.
+	Stat(ctx context.Context, sha256 string) (int64, error)
 	Delete(ctx context.Context, sha256 string) error
 }
 
@@ -598,13 +600,8 @@ func (m *Market) CreateResource(ctx context.Context, meta Meta, uploads []Upload
 func (m *Market) storeBlobs(ctx context.Context, uploads []Upload) ([]string, error) {
 	var added []string
 	for _, u := range uploads {
-		have, err := m.opts.Blobs.Exists(ctx, u.SHA256)
-		if err != nil {
-			m.discardBlobs(ctx, added)
-			return nil, Internal(err)
-		}
-		if have {
-			continue
+		if _, err := m.opts.Blobs.Stat(ctx, u.SHA256); err == nil {
+			continue // already stored for another version
 		}
 		r, err := u.Open()
 		if err != nil {

@@ -186,6 +186,12 @@ func (h HTTPFetcher) Checkpoint(ctx context.Context) ([]byte, error) {
 	return h.get(ctx, "/ledger/checkpoint", nil)
 }
 
+// Key fetches /ledger/key, for a first audit that trusts the server's key on first use.
+func (h HTTPFetcher) Key(ctx context.Context) (string, error) {
+	b, err := h.get(ctx, "/ledger/key", nil)
+	return strings.TrimSpace(string(b)), err
+}
+
 // Consistency fetches /ledger/consistency?old=&new=.
 func (h HTTPFetcher) Consistency(ctx context.Context, oldSize, newSize int64) ([]tlog.Hash, error) {
 	body, err := h.get(ctx, "/ledger/consistency", url.Values{

@@ -3,16 +3,12 @@ package web_test
 import (
 	"net/http/httptest"
 	"testing"
-
-	"ziyuan/market"
-	"ziyuan/market/store"
-	"ziyuan/market/store/storetest"
 )
 
 // BenchmarkMe measures the authenticated hot path: token check, user and roles from the
 // database, JSON out.
 func BenchmarkMe(b *testing.B) {
-	e := newEnvTB(b, storetest.Open(b, store.SQLite, market.Schema()))
+	e := newEnvTB(b, openDB(b))
 	tok := e.tokens["li.teacher"]
 	app := e.srv.App()
 	b.ResetTimer()
@@ -29,7 +25,7 @@ func BenchmarkMe(b *testing.B) {
 
 // BenchmarkSpacePage measures a server-rendered page for a signed-in browser.
 func BenchmarkSpacePage(b *testing.B) {
-	e := newEnvTB(b, storetest.Open(b, store.SQLite, market.Schema()))
+	e := newEnvTB(b, openDB(b))
 	br := e.browser()
 	br.login(b, "li.teacher")
 	b.ResetTimer()

@@ -14,8 +14,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"ziyuan/market"
-	"ziyuan/market/store"
-	"ziyuan/market/store/storetest"
 )
 
 // chromium finds a Chromium binary; `make test` installs Debian's and sets
@@ -121,7 +119,7 @@ func (p *page) attr(sel, name string) string {
 }
 
 func TestBrowserTeacherSignsInAndSwitchesLanguage(t *testing.T) {
-	e := newEnv(t, storetest.Open(t, store.SQLite, market.Schema()))
+	e := newEnv(t, openDB(t))
 	base := e.listen(t)
 	b := newBrowser(t)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
@@ -156,7 +154,7 @@ func TestBrowserTeacherSignsInAndSwitchesLanguage(t *testing.T) {
 }
 
 func TestBrowserAdminImportsRosterAndVerifies(t *testing.T) {
-	e := newEnv(t, storetest.Open(t, store.SQLite, market.Schema()))
+	e := newEnv(t, openDB(t))
 	base := e.listen(t)
 	b := newBrowser(t)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }

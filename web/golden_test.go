@@ -9,10 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"ziyuan/market"
-	"ziyuan/market/store"
-	"ziyuan/market/store/storetest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
@@ -31,7 +27,7 @@ func scrub(page string) string {
 // TestPagesGolden renders the main pages for fixed data and a fixed clock and compares them
 // with the files under testdata/golden (go test ./web -run Golden -update rewrites them).
 func TestPagesGolden(t *testing.T) {
-	e := newEnv(t, storetest.Open(t, store.SQLite, market.Schema()))
+	e := newEnv(t, openDB(t))
 	cases := []struct {
 		name, login, lang, path string
 	}{

@@ -3,6 +3,8 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net"
@@ -11,46 +13,31 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"ziyuan/market"
+	"ziyuan/market/markettest"
 	"ziyuan/market/store"
 	"ziyuan/market/store/storetest"
 	"ziyuan/web"
 )
 
-var cheap = market.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}
-
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// env is a server over a seeded database, with a bearer token for every demo account.
+// env is a server over a seeded database and a running ledger, with a bearer token for every
+// demo account.
 type env struct {
+	*markettest.Env
 	srv    *web.Server
 	m      *market.Market
 	db     *store.DB
-	clock  *testClock
+	clock  *markettest.Clock
 	tokens map[string]string
 	users  map[string]market.User
 	school string // 北京市海淀区实验小学
+	// receipt is a ledger receipt, once a test has published something.
+	receipt []byte
 }
 
 var secret = []byte("0123456789abcdef0123456789abcdef")
@@ -59,13 +46,9 @@ func newEnv(t *testing.T, db *store.DB) *env { return newEnvTB(t, db) }
 
 func newEnvTB(t testing.TB, db *store.DB) *env {
 	t.Helper()
-	clock := &testClock{t: time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)}
-	m := market.New(db, market.Options{Clock: clock.Now, Argon2: cheap})
-	if _, err := m.SeedDemo(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	e := &env{srv: web.New(web.Config{Market: m, Secret: secret, Clock: clock.Now}), m: m, db: db, clock: clock,
-		tokens: map[string]string{}, users: map[string]market.User{}}
+	me := markettest.New(t, db)
+	e := &env{Env: me, m: me.M, db: db, clock: me.Clock, tokens: map[string]string{}, users: map[string]market.User{},
+		srv: web.New(web.Config{Market: me.M, Secret: secret, Clock: me.Clock.Now, Ledger: me.Ledger})}
 	for _, a := range market.DemoAccounts() {
 		var out struct {
 			Token string      `json:"token"`
@@ -76,12 +59,15 @@ func newEnvTB(t testing.TB, db *store.DB) *env {
 		e.tokens[a.Login], e.users[a.Login] = out.Token, out.User
 	}
 	e.school = *e.users["li.teacher"].InstitutionID
-	clock.Advance(time.Minute)
+	me.Clock.Advance(time.Minute)
 	return e
 }
 
+// openDB opens a fresh SQLite database with every schema.
+func openDB(t testing.TB) *store.DB { return storetest.Open(t, store.SQLite, market.Schemas()...) }
+
 func eachEnv(t *testing.T, fn func(t *testing.T, e *env)) {
-	storetest.Each(t, []store.Source{market.Schema()}, func(t *testing.T, db *store.DB) {
+	storetest.Each(t, market.Schemas(), func(t *testing.T, db *store.DB) {
 		fn(t, newEnv(t, db))
 	})
 }
@@ -250,4 +236,49 @@ func encodeGBKString(t testing.TB, s string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// publishSample publishes a small lesson plan by li.teacher (reviewed by zhou.reviewer) and
+// waits until a signed checkpoint covers its ledger entries.
+func (e *env) publishSample(t testing.TB, title string) string {
+	t.Helper()
+	text := title + "：教学目标、教学过程与课堂练习。"
+	sum := sha256.Sum256([]byte(text))
+	up := market.Upload{Name: "教案.txt", Size: int64(len(text)), SHA256: hex.EncodeToString(sum[:]), MIME: "text/plain; charset=utf-8",
+		Kind: "text", Text: text, Open: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(text)), nil }}
+	meta := market.Meta{Title: title, Summary: "示例教案", Type: "教案", Stage: "初中", Grade: "八年级", Subject: "数学",
+		Keywords: []string{"示例"}, Offer: market.Offer{License: "cc-by"}}
+	li := e.As(t, "li.teacher")
+	r, err := e.m.CreateResource(li, meta, []market.Upload{up})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.m.Submit(li, r.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	approve := market.Decision{Decision: "approve", Checklist: map[string]bool{}}
+	for _, item := range market.ChecklistItems {
+		approve.Checklist[item] = true
+	}
+	if _, err := e.m.Decide(e.As(t, "zhou.reviewer"), r.ID, approve); err != nil {
+		t.Fatal(err)
+	}
+	e.waitCheckpoint(t)
+	return r.ID
+}
+
+// waitCheckpoint waits until the latest signed checkpoint covers every queued ledger entry.
+func (e *env) waitCheckpoint(t testing.TB) int64 {
+	t.Helper()
+	ctx := context.Background()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		var queued int64
+		e.db.Raw("SELECT COUNT(*) FROM ledger_entries").Scan(&queued)
+		cp, err := e.Ledger.Checkpoint(ctx)
+		if err == nil && cp.Size == queued {
+			return cp.Size
+		}
+	}
+	t.Fatal("no checkpoint covers the ledger")
+	return 0
 }

@@ -6,17 +6,13 @@ import (
 	"sort"
 	"strings"
 	"testing"
-
-	"ziyuan/market"
-	"ziyuan/market/store"
-	"ziyuan/market/store/storetest"
 )
 
 var fiberParam = regexp.MustCompile(`:([A-Za-z_]+)`)
 
 // TestOpenAPIDocumentsEveryRoute keeps /api/openapi.json and the router in step, both ways.
 func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
-	e := newEnv(t, storetest.Open(t, store.SQLite, market.Schema()))
+	e := newEnv(t, openDB(t))
 	var doc struct {
 		OpenAPI string                                `json:"openapi"`
 		Paths   map[string]map[string]json.RawMessage `json:"paths"`

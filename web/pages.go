@@ -28,8 +28,28 @@ type pages struct {
 	byName map[string]*template.Template
 }
 
+// templateFuncs are the few helpers templates need beyond loc's methods.
+var templateFuncs = template.FuncMap{
+	"dict": func(kv ...any) map[string]any {
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	},
+	"seq": func(from, to int) []int {
+		var out []int
+		for i := from; i <= to; i++ {
+			out = append(out, i)
+		}
+		return out
+	},
+	"float":   func(n int) float64 { return float64(n) },
+	"percent": func(f float64) string { return strconv.Itoa(int(math.Round(f*100))) + "%" },
+}
+
 func mustParsePages() *pages {
-	layout := template.Must(template.New("layout.html").ParseFS(templateFS, "templates/layout.html"))
+	layout := template.Must(template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html"))
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		panic(err)
@@ -69,7 +89,9 @@ func (s *Server) render(c *fiber.Ctx, status int, name, titleKey string, d pageD
 	}
 	lang := s.lang(c)
 	d.L, d.Lang = loc{lang}, lang
-	d.Title = d.L.T(titleKey)
+	if d.Title == "" {
+		d.Title = d.L.T(titleKey)
+	}
 	d.CSRF = s.csrfToken(c)
 	d.Path = string(c.Request().URI().RequestURI())
 	if d.User == nil {
@@ -231,6 +253,9 @@ type spaceData struct {
 	Institution *market.Institution
 	Wards       []market.User
 	Parent      bool
+	Publisher   bool
+	Resources   market.Page[market.ResourceRef]
+	Licenses    market.Page[market.License]
 }
 
 func (s *Server) pageSpace(c *fiber.Ctx) error {
@@ -255,6 +280,13 @@ func (s *Server) pageSpace(c *fiber.Ctx) error {
 		if d.Wards, err = s.m.Wards(ctx); err != nil {
 			return err
 		}
+	}
+	d.Publisher = u.Has(market.RoleTeacher) || u.Has(market.RoleVendor) || u.Has(market.RoleInstitutionAdmin)
+	if d.Resources, err = s.m.MyResources(ctx, "", market.Paging{PerPage: market.MaxPerPage}); err != nil {
+		return err
+	}
+	if d.Licenses, err = s.m.MyLicenses(ctx, market.Paging{PerPage: market.MaxPerPage}); err != nil {
+		return err
 	}
 	pd := pageData{Nav: "space", User: &u, Data: d}
 	if c.Query("done") == "consent" {

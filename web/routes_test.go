@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -46,6 +47,15 @@ type routeCase struct {
 func fixed(p string) func(*env) string { return func(*env) string { return p } }
 
 const rosterCSV = "login,name,role,password\nroute.kid,路由测试,student,Stud2026a\n"
+
+func multipartFile(field, name string, data []byte) *body {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	f, _ := w.CreateFormFile(field, name)
+	f.Write(data)
+	w.Close()
+	return &body{w.FormDataContentType(), buf.Bytes()}
+}
 
 func multipartRoster(e *env) *body {
 	var buf bytes.Buffer
@@ -136,6 +146,20 @@ func routeCases() []routeCase {
 			want: statuses{"anonymous": 303, "institution_admin": 403, "platform_admin": 303, "*": 403}},
 		{method: "GET", pattern: "/admin/audit", page: true, path: fixed("/admin/audit"),
 			want: statuses{"anonymous": 303, "platform_admin": 200, "*": 403}},
+
+		{method: "GET", pattern: "/api/v1/ledger/checkpoint", path: fixed("/api/v1/ledger/checkpoint"), want: statuses{"*": 200}},
+		{method: "GET", pattern: "/api/v1/ledger/key", path: fixed("/api/v1/ledger/key"), want: statuses{"*": 200}},
+		{method: "GET", pattern: "/api/v1/ledger/entries/:index", path: fixed("/api/v1/ledger/entries/0"), want: statuses{"*": 200}},
+		{method: "GET", pattern: "/api/v1/ledger/entries/:index/proof", path: fixed("/api/v1/ledger/entries/1/proof"), want: statuses{"*": 200}},
+		{method: "GET", pattern: "/api/v1/ledger/entries/:index/receipt", path: fixed("/api/v1/ledger/entries/1/receipt"), want: statuses{"*": 200}},
+		{method: "GET", pattern: "/api/v1/ledger/consistency", path: fixed("/api/v1/ledger/consistency?old=1&new=2"), want: statuses{"*": 200}},
+		{method: "GET", pattern: "/api/v1/ledger/tile/*", path: fixed("/api/v1/ledger/tile/0/000.p/2"), want: statuses{"*": 200}},
+		{method: "GET", pattern: "/ledger", page: true, path: fixed("/ledger"), want: statuses{"*": 200}},
+		{method: "GET", pattern: "/ledger/go", page: true, path: fixed("/ledger/go?index=1"), want: statuses{"*": 303}},
+		{method: "GET", pattern: "/ledger/entries/:index", page: true, path: fixed("/ledger/entries/1"), want: statuses{"*": 200}},
+		{method: "GET", pattern: "/ledger/verify", page: true, path: fixed("/ledger/verify"), want: statuses{"*": 200}},
+		{method: "POST", pattern: "/ledger/verify", page: true, path: fixed("/ledger/verify"),
+			body: func(e *env, _ string) *body { return multipartFile("receipt", "receipt.json", e.receipt) }, want: statuses{"*": 200}},
 	}
 }
 
@@ -143,6 +167,11 @@ func routeCases() []routeCase {
 // when a registered route has no row here.
 func TestEveryRouteForEveryRole(t *testing.T) {
 	eachEnv(t, func(t *testing.T, e *env) {
+		e.publishSample(t, "路由测试教案")
+		var err error
+		if e.receipt, err = e.Ledger.Receipt(context.Background(), 1); err != nil {
+			t.Fatal(err)
+		}
 		cases := routeCases()
 		covered := map[string]bool{}
 		for _, c := range cases {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -12,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"ziyuan/market"
+	"ziyuan/market/files"
+	"ziyuan/rights"
 )
 
 // Config wires a Server. Market and Secret are required.
@@ -29,19 +32,26 @@ type Config struct {
 	SecureCookies bool
 	// Ready lists extra readiness checks (the database is always checked).
 	Ready []func(context.Context) error
+	// Ledger serves the public ledger's reads and pages.
+	Ledger *rights.Log
+	// Inspector checks uploaded files; nil means the default limits and the system's
+	// temporary directory.
+	Inspector *files.Inspector
 }
 
 // Server is the HTTP application.
 type Server struct {
-	app     *fiber.App
-	m       *market.Market
-	tok     *tokens
-	log     *slog.Logger
-	clock   market.Clock
-	secure  bool
-	ready   []func(context.Context) error
-	pages   *pages
-	metrics *httpMetrics
+	app       *fiber.App
+	m         *market.Market
+	tok       *tokens
+	log       *slog.Logger
+	clock     market.Clock
+	secure    bool
+	ready     []func(context.Context) error
+	ledger    *rights.Log
+	inspector *files.Inspector
+	pages     *pages
+	metrics   *httpMetrics
 }
 
 // New builds the application with every route registered.
@@ -56,17 +66,23 @@ func New(cfg Config) *Server {
 		cfg.Registry = prometheus.NewRegistry()
 	}
 	if cfg.BodyLimit == 0 {
-		cfg.BodyLimit = 16 << 20
+		// One file of the 200 MiB that API.md allows, with room for the form around it.
+		cfg.BodyLimit = files.DefaultMaxSize + 10<<20
+	}
+	if cfg.Inspector == nil {
+		cfg.Inspector = files.NewInspector(files.Limits{}, "")
 	}
 	s := &Server{
-		m:       cfg.Market,
-		tok:     newTokens(cfg.Secret, cfg.Clock),
-		log:     cfg.Logger,
-		clock:   cfg.Clock,
-		secure:  cfg.SecureCookies,
-		ready:   append([]func(context.Context) error{cfg.Market.Ready}, cfg.Ready...),
-		pages:   mustParsePages(),
-		metrics: newHTTPMetrics(cfg.Registry),
+		m:         cfg.Market,
+		tok:       newTokens(cfg.Secret, cfg.Clock),
+		log:       cfg.Logger,
+		clock:     cfg.Clock,
+		secure:    cfg.SecureCookies,
+		ready:     append([]func(context.Context) error{cfg.Market.Ready}, cfg.Ready...),
+		ledger:    cfg.Ledger,
+		inspector: cfg.Inspector,
+		pages:     mustParsePages(),
+		metrics:   newHTTPMetrics(cfg.Registry),
 	}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "ziyuan",
@@ -116,7 +132,32 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	api.Post("/users/:id/roles", s.apiGrantRole)
 	api.Post("/guardians/consent", s.apiConsent)
 	api.Get("/admin/audit", s.apiAudit)
+	api.Get("/taxonomy", s.apiTaxonomy)
+	api.Post("/resources", s.apiCreateResource)
+	api.Get("/resources/:id", s.apiResource)
+	api.Patch("/resources/:id", s.apiUpdateResource)
+	api.Post("/resources/:id/submit", s.apiSubmit)
+	api.Post("/resources/:id/review", s.apiReview)
+	api.Post("/resources/:id/claim", s.apiClaim)
+	api.Get("/resources/:id/download", s.apiDownload)
+	api.Get("/resources/:id/ratings", s.apiRatings)
+	api.Post("/resources/:id/ratings", s.apiRate)
+	api.Post("/resources/:id/complaints", s.apiComplain)
+	api.Get("/reviews", s.apiReviews)
+	api.Get("/complaints", s.apiComplaints)
+	api.Post("/complaints/:id/decide", s.apiDecideComplaint)
+	api.Post("/courses/:id/enroll", s.apiEnroll)
+	api.Get("/me/licenses", s.apiMyLicenses)
+	api.Get("/me/resources", s.apiMyResources)
+	api.Get("/ledger/checkpoint", s.apiCheckpoint)
+	api.Get("/ledger/key", s.apiLedgerKey)
+	api.Get("/ledger/entries/:index", s.apiLedgerEntry)
+	api.Get("/ledger/entries/:index/proof", s.apiLedgerProof)
+	api.Get("/ledger/entries/:index/receipt", s.apiLedgerReceipt)
+	api.Get("/ledger/consistency", s.apiLedgerConsistency)
+	api.Get("/ledger/tile/*", s.apiLedgerTile)
 
+	app.Get("/files/:sha256", s.serveFile)
 	app.Get("/", s.pageHome)
 	app.Get("/lang/:lang", s.switchLang)
 	app.Get("/login", s.pageLogin)
@@ -130,6 +171,33 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	app.Post("/admin/institution/roster", s.postRoster)
 	app.Post("/admin/institution/verify", s.postVerify)
 	app.Get("/admin/audit", s.pageAudit)
+	app.Get("/resources/new", s.pagePublish)
+	app.Post("/resources/new", s.postPublish)
+	app.Get("/resources/:id", s.pageResource)
+	app.Get("/resources/:id/edit", s.pageEditResource)
+	app.Post("/resources/:id/edit", s.postEditResource)
+	app.Post("/resources/:id/submit", s.postSubmit)
+	app.Post("/resources/:id/claim", s.postClaim)
+	app.Get("/resources/:id/download", s.pageDownload)
+	app.Post("/resources/:id/rate", s.postRate)
+	app.Post("/resources/:id/complain", s.postComplain)
+	app.Post("/resources/:id/enroll", s.postEnroll)
+	app.Get("/reviews", s.pageReviews)
+	app.Get("/reviews/:id", s.pageReview)
+	app.Post("/reviews/:id", s.postReview)
+	app.Get("/admin/complaints", s.pageComplaints)
+	app.Post("/admin/complaints/:id", s.postDecideComplaint)
+	app.Get("/ledger", s.pageLedger)
+	app.Get("/ledger/go", func(c *fiber.Ctx) error {
+		i, err := int64Param("index", c.Query("index"), 0)
+		if err != nil {
+			return err
+		}
+		return c.Redirect("/ledger/entries/"+strconv.FormatInt(i, 10), fiber.StatusSeeOther)
+	})
+	app.Get("/ledger/entries/:index", s.pageLedgerEntry)
+	app.Get("/ledger/verify", s.pageVerifyReceipt)
+	app.Post("/ledger/verify", s.postVerifyReceipt)
 }
 
 func (s *Server) readyz(c *fiber.Ctx) error {

@@ -22,9 +22,10 @@ const (
 // tokens issues and checks signed session tokens and CSRF tokens. Both derive from one secret,
 // so any instance holding it accepts what another issued.
 type tokens struct {
-	jwtKey  []byte
-	csrfKey []byte
-	now     func() time.Time
+	jwtKey      []byte
+	csrfKey     []byte
+	downloadKey []byte
+	now         func() time.Time
 }
 
 func newTokens(secret []byte, now func() time.Time) *tokens {
@@ -33,7 +34,7 @@ func newTokens(secret []byte, now func() time.Time) *tokens {
 		m.Write([]byte(label))
 		return m.Sum(nil)
 	}
-	return &tokens{jwtKey: derive("ziyuan jwt v1"), csrfKey: derive("ziyuan csrf v1"), now: now}
+	return &tokens{jwtKey: derive("ziyuan jwt v1"), csrfKey: derive("ziyuan csrf v1"), downloadKey: derive("ziyuan download v1"), now: now}
 }
 
 // issue returns a token for userID and its expiry.

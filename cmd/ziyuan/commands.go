@@ -7,18 +7,17 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"ziyuan/market"
+	"ziyuan/market/files"
 	"ziyuan/market/store"
+	"ziyuan/rights"
 	"ziyuan/web"
 )
-
-// schema lists every package's tables, in dependency order.
-func schema() []store.Source {
-	return []store.Source{market.Schema()}
-}
 
 // openStore opens the configured database and migrates it.
 func openStore(ctx context.Context, s *settings, log *slog.Logger) (*store.DB, error) {
@@ -26,7 +25,7 @@ func openStore(ctx context.Context, s *settings, log *slog.Logger) (*store.DB, e
 	if err != nil {
 		return nil, err
 	}
-	applied, err := store.Migrate(ctx, db, schema()...)
+	applied, err := store.Migrate(ctx, db, market.Schemas()...)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -52,8 +51,21 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer db.Close()
-	m := market.New(db, market.Options{Logger: log})
-	srv := web.New(web.Config{Market: m, Secret: secret, Logger: log})
+	lg, err := openLedger(ctx, s, db, rights.Config{Logger: log})
+	if err != nil {
+		return err
+	}
+	blobs, err := files.NewLocalBlobs(filepath.Join(s.Data, "blobs"))
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(s.Data, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return err
+	}
+	m := market.New(db, market.Options{Logger: log, Ledger: lg, Blobs: blobs})
+	srv := web.New(web.Config{Market: m, Secret: secret, Logger: log, Ledger: lg,
+		Inspector: files.NewInspector(files.Limits{}, tmp)})
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
 		return err
@@ -65,15 +77,25 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	fmt.Fprintf(env.stdout, "Ziyuan is serving on %s (database: %s). Press Ctrl+C to stop.\n", displayURL(ln.Addr()), where)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	// The ledger's sequencer and publisher run beside the server; if the publisher finds the
+	// log inconsistent it stops, and so must the server: signing on would fork the log.
+	ledgerCtx, stopLedger := context.WithCancel(ctx)
+	ledgerDone := make(chan error, 1)
+	go func() { ledgerDone <- lg.Run(ledgerCtx) }()
+	defer func() { stopLedger(); <-ledgerDone }()
+	var runErr error
 	select {
-	case err := <-served:
-		return err
+	case runErr = <-served:
+	case err := <-ledgerDone:
+		ledgerDone <- nil
+		runErr = fmt.Errorf("ledger stopped: %w", err)
+		log.Error("ledger stopped; shutting down", "err", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	return errors.Join(runErr, srv.Shutdown(shutdownCtx))
 }
 
 func displayURL(a net.Addr) string {
@@ -97,7 +119,7 @@ func cmdMigrate(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer db.Close()
-	applied, err := store.Migrate(ctx, db, schema()...)
+	applied, err := store.Migrate(ctx, db, market.Schemas()...)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,9 @@ Usage:
   ziyuan admin create --login L --password P [--name N]
                                                  create a platform administrator
   ziyuan seed --demo                             load the demo institutions and accounts (idempotent)
+  ziyuan ledger verify --receipt FILE --key KEY  check a ledger receipt offline
+  ziyuan ledger verify --url URL [--key KEY]     audit a running server's ledger
+  ziyuan ledger fsck                             recompute the ledger tree from the stored entries
 
 Every command accepts the settings below as flags, each with an environment fallback:
 `
@@ -67,6 +70,7 @@ func run(ctx context.Context, env *environment, args []string) error {
 		{"migrate", cmdMigrate},
 		{"admin", cmdAdmin},
 		{"seed", cmdSeed},
+		{"ledger", cmdLedger},
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(env.stdout, env.getenv)

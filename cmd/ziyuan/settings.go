@@ -16,11 +16,13 @@ import (
 // settings are the deployment settings of DESIGN.md. Nothing is required: the zero
 // configuration is the embedded default.
 type settings struct {
-	Addr        string
-	Data        string
-	DatabaseURL string
-	Secret      string
-	LogFormat   string
+	Addr         string
+	Data         string
+	DatabaseURL  string
+	Secret       string
+	LogFormat    string
+	LedgerOrigin string
+	LedgerKey    string
 }
 
 // setting is one row of the settings table: a flag and its environment fallback.
@@ -34,6 +36,8 @@ var settingsTable = []setting{
 	{"data", "ZIYUAN_DATA", "./data", "data directory: SQLite file, keys, later the search index and files", func(s *settings) *string { return &s.Data }},
 	{"database-url", "DATABASE_URL", "", "postgres://… selects PostgreSQL instead of SQLite", func(s *settings) *string { return &s.DatabaseURL }},
 	{"secret", "ZIYUAN_SECRET", "", "hex or base64 secret (≥ 32 bytes) for session and CSRF tokens; generated into the data directory when unset", func(s *settings) *string { return &s.Secret }},
+	{"ledger-origin", "ZIYUAN_LEDGER_ORIGIN", "ziyuan.local/ledger", "the ledger's name: the origin line of its checkpoints", func(s *settings) *string { return &s.LedgerOrigin }},
+	{"ledger-key", "ZIYUAN_LEDGER_KEY", "", "the ledger's note signing key (PRIVATE+KEY+…); generated into the data directory when unset", func(s *settings) *string { return &s.LedgerKey }},
 	{"log-format", "ZIYUAN_LOG_FORMAT", "", "text or json (default: text on a terminal, json otherwise)", func(s *settings) *string { return &s.LogFormat }},
 }
 

@@ -135,13 +135,13 @@ func (b *DirBlobs) Open(_ context.Context, sha string) (io.ReadCloser, error) {
 	return os.Open(b.path(sha))
 }
 
-// Exists reports whether sha is stored.
-func (b *DirBlobs) Exists(_ context.Context, sha string) (bool, error) {
-	_, err := os.Stat(b.path(sha))
-	if os.IsNotExist(err) {
-		return false, nil
+// Stat returns the size of blob sha.
+func (b *DirBlobs) Stat(_ context.Context, sha string) (int64, error) {
+	fi, err := os.Stat(b.path(sha))
+	if err != nil {
+		return 0, err
 	}
-	return err == nil, err
+	return fi.Size(), nil
 }
 
 // Delete removes sha.
