@@ -38,6 +38,8 @@ type env struct {
 	school string // 北京市海淀区实验小学
 	// receipt is a ledger receipt, once a test has published something.
 	receipt []byte
+	// fx holds IDs made by a test's setup, by name.
+	fx map[string]string
 }
 
 var secret = []byte("0123456789abcdef0123456789abcdef")
@@ -47,7 +49,7 @@ func newEnv(t *testing.T, db *store.DB) *env { return newEnvTB(t, db) }
 func newEnvTB(t testing.TB, db *store.DB) *env {
 	t.Helper()
 	me := markettest.New(t, db)
-	e := &env{Env: me, m: me.M, db: db, clock: me.Clock, tokens: map[string]string{}, users: map[string]market.User{},
+	e := &env{Env: me, m: me.M, db: db, clock: me.Clock, tokens: map[string]string{}, users: map[string]market.User{}, fx: map[string]string{},
 		srv: web.New(web.Config{Market: me.M, Secret: secret, Clock: me.Clock.Now, Ledger: me.Ledger})}
 	for _, a := range market.DemoAccounts() {
 		var out struct {
@@ -242,18 +244,34 @@ func encodeGBKString(t testing.TB, s string) []byte {
 // waits until a signed checkpoint covers its ledger entries.
 func (e *env) publishSample(t testing.TB, title string) string {
 	t.Helper()
-	text := title + "：教学目标、教学过程与课堂练习。"
+	return e.publishAs(t, "li.teacher", sampleMeta(title))
+}
+
+func sampleMeta(title string) market.Meta {
+	return market.Meta{Title: title, Summary: "示例教案", Type: "教案", Stage: "初中", Grade: "八年级", Subject: "数学",
+		Keywords: []string{"示例"}, Offer: market.Offer{License: "cc-by"}}
+}
+
+// draftAs creates a draft with one text file as owner.
+func (e *env) draftAs(t testing.TB, owner string, meta market.Meta) string {
+	t.Helper()
+	text := meta.Title + "：教学目标、教学过程与课堂练习。"
 	sum := sha256.Sum256([]byte(text))
 	up := market.Upload{Name: "教案.txt", Size: int64(len(text)), SHA256: hex.EncodeToString(sum[:]), MIME: "text/plain; charset=utf-8",
 		Kind: "text", Text: text, Open: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(text)), nil }}
-	meta := market.Meta{Title: title, Summary: "示例教案", Type: "教案", Stage: "初中", Grade: "八年级", Subject: "数学",
-		Keywords: []string{"示例"}, Offer: market.Offer{License: "cc-by"}}
-	li := e.As(t, "li.teacher")
-	r, err := e.m.CreateResource(li, meta, []market.Upload{up})
+	r, err := e.m.CreateResource(e.As(t, owner), meta, []market.Upload{up})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.m.Submit(li, r.ID, true); err != nil {
+	return r.ID
+}
+
+// publishAs creates, submits and approves a resource and waits for its ledger entries.
+func (e *env) publishAs(t testing.TB, owner string, meta market.Meta) string {
+	t.Helper()
+	id := e.draftAs(t, owner, meta)
+	r := market.Resource{ID: id}
+	if _, err := e.m.Submit(e.As(t, owner), r.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	approve := market.Decision{Decision: "approve", Checklist: map[string]bool{}}

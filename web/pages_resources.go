@@ -419,6 +419,9 @@ func (s *Server) pageReview(c *fiber.Ctx) error {
 }
 
 func (s *Server) postReview(c *fiber.Ctx) error {
+	if _, ok := signedIn(c); !ok {
+		return s.toLogin(c)
+	}
 	id := c.Params("id")
 	d := market.Decision{Decision: c.FormValue("decision"), Reason: c.FormValue("reason"), Checklist: map[string]bool{}}
 	for _, item := range market.ChecklistItems {
@@ -460,6 +463,9 @@ func (s *Server) pageComplaints(c *fiber.Ctx) error {
 }
 
 func (s *Server) postDecideComplaint(c *fiber.Ctx) error {
+	if _, ok := signedIn(c); !ok {
+		return s.toLogin(c)
+	}
 	if _, err := s.m.DecideComplaint(c.UserContext(), c.Params("id"), c.FormValue("decision"), c.FormValue("reason")); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"ziyuan/market"
 )
@@ -78,6 +79,27 @@ func form(kv ...string) *body {
 	return &body{"application/x-www-form-urlencoded", []byte(b.String())}
 }
 
+// fx builds a path around a fixture ID made by the test's setup.
+func fx(prefix, name string, suffix ...string) func(*env) string {
+	return func(e *env) string { return prefix + e.fx[name] + strings.Join(suffix, "") }
+}
+
+// publishers may create resources: verified teachers, vendors and institution admins.
+func publishers(status int) statuses {
+	return statuses{"anonymous": 401, "teacher": status, "vendor": status, "institution_admin": status, "*": 403}
+}
+
+// ownerOnly is a route for the owner of the fixtures, li.teacher (the "teacher" row).
+func ownerOnly(status int) statuses { return statuses{"anonymous": 401, "teacher": status, "*": 403} }
+
+func approveDecision() market.Decision {
+	d := market.Decision{Decision: "approve", Checklist: map[string]bool{}}
+	for _, item := range market.ChecklistItems {
+		d.Checklist[item] = true
+	}
+	return d
+}
+
 var adminOnly = statuses{"anonymous": 401, "platform_admin": 200, "*": 403}
 var instAdmin = statuses{"anonymous": 401, "institution_admin": 200, "platform_admin": 200, "*": 403}
 
@@ -112,8 +134,8 @@ func routeCases() []routeCase {
 			body: func(*env, string) *body { return rawBody("text/csv", rosterCSV) }, want: instAdmin},
 		{method: "POST", pattern: "/api/v1/users/:id/verify", path: func(e *env) string { return "/api/v1/users/" + e.users["chen.teacher"].ID + "/verify" },
 			want: statuses{"anonymous": 401, "platform_admin": 200, "*": 403}},
-		{method: "POST", pattern: "/api/v1/users/:id/roles", path: func(e *env) string { return "/api/v1/users/" + e.users["li.teacher"].ID + "/roles" },
-			body: func(*env, string) *body { return jsonBody(map[string]string{"role": "reviewer"}) }, want: instAdmin},
+		{method: "POST", pattern: "/api/v1/users/:id/roles", path: func(e *env) string { return "/api/v1/users/" + e.users["zhang.xiaohong"].ID + "/roles" },
+			body: func(*env, string) *body { return jsonBody(map[string]string{"role": "evaluator"}) }, want: instAdmin},
 		{method: "POST", pattern: "/api/v1/guardians/consent", path: fixed("/api/v1/guardians/consent"),
 			body: func(e *env, _ string) *body {
 				return jsonBody(map[string]string{"student_id": e.users["zhang.xiaohong"].ID})
@@ -147,6 +169,64 @@ func routeCases() []routeCase {
 		{method: "GET", pattern: "/admin/audit", page: true, path: fixed("/admin/audit"),
 			want: statuses{"anonymous": 303, "platform_admin": 200, "*": 403}},
 
+		{method: "GET", pattern: "/api/v1/taxonomy", path: fixed("/api/v1/taxonomy"), want: statuses{"*": 200}},
+		{method: "POST", pattern: "/api/v1/resources", path: fixed("/api/v1/resources"),
+			body: func(*env, string) *body { return jsonBody(sampleMeta("角色表新建资源")) }, want: publishers(201)},
+		{method: "GET", pattern: "/api/v1/resources/:id", path: fx("/api/v1/resources/", "sample"), want: statuses{"*": 200}},
+		{method: "PATCH", pattern: "/api/v1/resources/:id", path: fx("/api/v1/resources/", "sample"),
+			body: func(*env, string) *body { return jsonBody(map[string]string{"title": "角色表修改"}) }, want: ownerOnly(200)},
+		{method: "POST", pattern: "/api/v1/resources/:id/submit", path: fx("/api/v1/resources/", "draft", "/submit"),
+			body: func(*env, string) *body { return jsonBody(map[string]bool{"pledge": true}) }, want: ownerOnly(200)},
+		{method: "POST", pattern: "/api/v1/resources/:id/review", path: fx("/api/v1/resources/", "draft", "/review"),
+			body: func(*env, string) *body { return jsonBody(approveDecision()) }, want: statuses{"anonymous": 401, "reviewer": 200, "*": 403}},
+		{method: "POST", pattern: "/api/v1/resources/:id/claim", path: fx("/api/v1/resources/", "sample", "/claim"), want: statuses{"anonymous": 401, "*": 201}},
+		{method: "GET", pattern: "/api/v1/resources/:id/download", path: fx("/api/v1/resources/", "sample", "/download"), want: statuses{"anonymous": 401, "*": 302}},
+		{method: "GET", pattern: "/api/v1/resources/:id/ratings", path: fx("/api/v1/resources/", "sample", "/ratings"), want: statuses{"*": 200}},
+		{method: "POST", pattern: "/api/v1/resources/:id/ratings", path: fx("/api/v1/resources/", "sample", "/ratings"),
+			body: func(*env, string) *body { return jsonBody(map[string]any{"stars": 4, "text": "好"}) }, want: statuses{"anonymous": 401, "*": 201}},
+		{method: "POST", pattern: "/api/v1/resources/:id/complaints", path: fx("/api/v1/resources/", "sample", "/complaints"),
+			body: func(*env, string) *body { return jsonBody(map[string]string{"reason": "疑似抄袭他人作品"}) },
+			want: statuses{"anonymous": 401, "teacher": 400, "*": 201}},
+		{method: "GET", pattern: "/api/v1/reviews", path: fixed("/api/v1/reviews"), want: statuses{"anonymous": 401, "reviewer": 200, "*": 403}},
+		{method: "GET", pattern: "/api/v1/complaints", path: fixed("/api/v1/complaints"), want: adminOnly},
+		{method: "POST", pattern: "/api/v1/complaints/:id/decide", path: fx("/api/v1/complaints/", "complaint", "/decide"),
+			body: func(*env, string) *body {
+				return jsonBody(map[string]string{"decision": "dismiss", "reason": "证据不足"})
+			}, want: adminOnly},
+		{method: "POST", pattern: "/api/v1/courses/:id/enroll", path: fx("/api/v1/courses/", "course", "/enroll"),
+			want: statuses{"anonymous": 401, "student": 201, "*": 400}},
+		{method: "GET", pattern: "/api/v1/me/licenses", path: fixed("/api/v1/me/licenses"), want: statuses{"anonymous": 401, "*": 200}},
+		{method: "GET", pattern: "/api/v1/me/resources", path: fixed("/api/v1/me/resources"), want: statuses{"anonymous": 401, "*": 200}},
+		{method: "GET", pattern: "/files/:sha256", path: func(e *env) string { return e.fx["link"] }, want: statuses{"*": 200}},
+
+		{method: "GET", pattern: "/resources/new", page: true, path: fixed("/resources/new"), want: statuses{"anonymous": 303, "*": 200}},
+		{method: "POST", pattern: "/resources/new", page: true, path: fixed("/resources/new"),
+			body: func(*env, string) *body {
+				return form("title", "页面新建", "summary", "简介", "type", "教案", "stage", "初中", "grade", "七年级", "subject", "数学", "keywords", "测试", "license", "cc-by")
+			}, want: statuses{"anonymous": 303, "teacher": 303, "vendor": 303, "institution_admin": 303, "*": 403}},
+		{method: "GET", pattern: "/resources/:id", page: true, path: fx("/resources/", "sample"), want: statuses{"*": 200}},
+		{method: "GET", pattern: "/resources/:id/edit", page: true, path: fx("/resources/", "sample", "/edit"), want: statuses{"anonymous": 303, "teacher": 200, "*": 403}},
+		{method: "POST", pattern: "/resources/:id/edit", page: true, path: fx("/resources/", "sample", "/edit"),
+			body: func(*env, string) *body {
+				return form("title", "页面修改", "summary", "简介", "type", "教案", "stage", "初中", "grade", "七年级", "subject", "数学", "keywords", "测试", "license", "cc-by")
+			}, want: statuses{"anonymous": 303, "teacher": 303, "*": 403}},
+		{method: "POST", pattern: "/resources/:id/submit", page: true, path: fx("/resources/", "sample", "/submit"),
+			body: func(*env, string) *body { return form("pledge", "on") }, want: statuses{"anonymous": 303, "teacher": 303, "*": 403}},
+		{method: "POST", pattern: "/resources/:id/claim", page: true, path: fx("/resources/", "sample", "/claim"), body: func(*env, string) *body { return form() }, want: statuses{"*": 303}},
+		{method: "GET", pattern: "/resources/:id/download", page: true, path: fx("/resources/", "sample", "/download"), want: statuses{"anonymous": 303, "*": 302}},
+		{method: "POST", pattern: "/resources/:id/rate", page: true, path: fx("/resources/", "sample", "/rate"), body: func(*env, string) *body { return form("stars", "5") }, want: statuses{"*": 303}},
+		{method: "POST", pattern: "/resources/:id/complain", page: true, path: fx("/resources/", "sample", "/complain"),
+			body: func(*env, string) *body { return form("reason", "疑似抄袭他人作品") }, want: statuses{"teacher": 400, "*": 303}},
+		{method: "POST", pattern: "/resources/:id/enroll", page: true, path: fx("/resources/", "course", "/enroll"), body: func(*env, string) *body { return form() },
+			want: statuses{"anonymous": 303, "student": 303, "*": 400}},
+		{method: "GET", pattern: "/reviews", page: true, path: fixed("/reviews"), want: statuses{"anonymous": 303, "reviewer": 200, "*": 403}},
+		{method: "GET", pattern: "/reviews/:id", page: true, path: fx("/reviews/", "sample"), want: statuses{"anonymous": 303, "reviewer": 200, "*": 403}},
+		{method: "POST", pattern: "/reviews/:id", page: true, path: fx("/reviews/", "sample"),
+			body: func(*env, string) *body { return form("decision", "reject", "reason", "需要修改") }, want: statuses{"anonymous": 303, "reviewer": 303, "*": 403}},
+		{method: "GET", pattern: "/admin/complaints", page: true, path: fixed("/admin/complaints"), want: statuses{"anonymous": 303, "platform_admin": 200, "*": 403}},
+		{method: "POST", pattern: "/admin/complaints/:id", page: true, path: fx("/admin/complaints/", "complaint2"),
+			body: func(*env, string) *body { return form("decision", "dismiss", "reason", "证据不足") }, want: statuses{"anonymous": 303, "platform_admin": 303, "*": 403}},
+
 		{method: "GET", pattern: "/api/v1/ledger/checkpoint", path: fixed("/api/v1/ledger/checkpoint"), want: statuses{"*": 200}},
 		{method: "GET", pattern: "/api/v1/ledger/key", path: fixed("/api/v1/ledger/key"), want: statuses{"*": 200}},
 		{method: "GET", pattern: "/api/v1/ledger/entries/:index", path: fixed("/api/v1/ledger/entries/0"), want: statuses{"*": 200}},
@@ -167,11 +247,28 @@ func routeCases() []routeCase {
 // when a registered route has no row here.
 func TestEveryRouteForEveryRole(t *testing.T) {
 	eachEnv(t, func(t *testing.T, e *env) {
-		e.publishSample(t, "路由测试教案")
+		e.fx["sample"] = e.publishSample(t, "路由测试教案")
 		var err error
 		if e.receipt, err = e.Ledger.Receipt(context.Background(), 1); err != nil {
 			t.Fatal(err)
 		}
+		e.fx["draft"] = e.draftAs(t, "li.teacher", sampleMeta("路由测试草稿"))
+		course := sampleMeta("路由测试网络课程")
+		course.Type = "网络课程"
+		course.Course = &market.Course{Seats: 10, StartsAt: e.clock.Now().Add(time.Hour), EndsAt: e.clock.Now().Add(48 * time.Hour)}
+		e.fx["course"] = e.publishAs(t, "chen.teacher", course)
+		for _, name := range []string{"complaint", "complaint2"} {
+			c, err := e.m.FileComplaint(e.As(t, "chen.teacher"), e.fx["sample"], "抄袭了我的教学设计", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.fx[name] = c.ID
+		}
+		res := e.do(t, "GET", "/api/v1/resources/"+e.fx["sample"]+"/download", e.tokens["chen.teacher"], nil)
+		if res.StatusCode != 302 {
+			t.Fatalf("download: %d", res.StatusCode)
+		}
+		e.fx["link"] = res.Header.Get("Location")
 		cases := routeCases()
 		covered := map[string]bool{}
 		for _, c := range cases {
