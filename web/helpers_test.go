@@ -19,6 +19,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"ziyuan/market"
+	"ziyuan/market/files"
 	"ziyuan/market/markettest"
 	"ziyuan/market/store"
 	"ziyuan/market/store/storetest"
@@ -50,7 +51,8 @@ func newEnvTB(t testing.TB, db *store.DB) *env {
 	t.Helper()
 	me := markettest.New(t, db)
 	e := &env{Env: me, m: me.M, db: db, clock: me.Clock, tokens: map[string]string{}, users: map[string]market.User{}, fx: map[string]string{},
-		srv: web.New(web.Config{Market: me.M, Secret: secret, Clock: me.Clock.Now, Ledger: me.Ledger})}
+		srv: web.New(web.Config{Market: me.M, Secret: secret, Clock: me.Clock.Now, Ledger: me.Ledger,
+			Inspector: files.NewInspector(files.Limits{MaxSize: 1 << 20}, me.TmpDir)})}
 	for _, a := range market.DemoAccounts() {
 		var out struct {
 			Token string      `json:"token"`

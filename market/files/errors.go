@@ -167,7 +167,7 @@ var errorTexts = map[Reason]struct{ zh, en string }{
 	ReasonTooLarge: {"文件“%[1]s”超过了 %[3]s 的大小上限。", "The file %[1]q exceeds the size limit of %[3]s."},
 	ReasonType: {"文件“%[1]s”的类型（%[4]s）不受支持。可上传 PDF、Office 文档、图片（PNG、JPEG、GIF、WebP）、音频（MP3、WAV、OGG、M4A）、视频（MP4、WebM）、纯文本、Markdown 和 ZIP 压缩包。",
 		"The file %[1]q is of a type we do not accept (%[4]s). Allowed: PDF, Office documents, images (PNG, JPEG, GIF, WebP), audio (MP3, WAV, OGG, M4A), video (MP4, WebM), plain text, Markdown and ZIP."},
-	ReasonExecutable: {"文件“%[1]s”是可执行程序（%[4]s），不允许上传。", "The file %[1]q is an executable program (%[4]s) and cannot be uploaded."},
+	ReasonExecutable: {"文件“%[1]s”是可执行程序或脚本（%[4]s），不允许上传。", "The file %[1]q is an executable program (%[4]s) and cannot be uploaded."},
 	ReasonScript:     {"文件“%[1]s”含有网页代码或脚本（%[4]s），不允许上传。", "The file %[1]q contains web page code or a script (%[4]s) and cannot be uploaded."},
 	ReasonExtension:  {"不允许上传扩展名为“.%[4]s”的文件（“%[1]s”）。", "Files ending in .%[4]s cannot be uploaded (%[1]q)."},
 	ReasonMismatch:   {"文件“%[1]s”的内容是%[4]s，与扩展名不符。请使用正确的扩展名。", "The file %[1]q contains %[4]s, which does not match its extension. Please use the right extension."},

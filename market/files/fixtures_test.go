@@ -27,21 +27,22 @@ type entry struct {
 }
 
 // zipOf builds a ZIP with deflated entries.
+// zipOf builds a ZIP with deflated entries. t may be nil (in examples); writing to memory
+// fails only on a bug.
 func zipOf(t testing.TB, entries ...entry) []byte {
-	t.Helper()
 	var buf bytes.Buffer
 	w := zip.NewWriter(&buf)
 	for _, e := range entries {
 		f, err := w.CreateHeader(&zip.FileHeader{Name: e.name, Method: zip.Deflate})
 		if err != nil {
-			t.Fatal(err)
+			panic(err)
 		}
 		if _, err := f.Write([]byte(e.data)); err != nil {
-			t.Fatal(err)
+			panic(err)
 		}
 	}
 	if err := w.Close(); err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
 	return buf.Bytes()
 }
@@ -297,6 +298,12 @@ func pdfChinese(t testing.TB, lines ...string) []byte {
 		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", cmap.Len(), cmap.String()),
 		"<< /Type /FontDescriptor /FontName /SimSun /Flags 6 /FontBBox [0 -141 1000 859] /ItalicAngle 0 /Ascent 859 /Descent -141 /CapHeight 859 /StemV 80 >>",
 	}
+	return pdfFile(objs)
+}
+
+// pdfFile numbers objs from 1 (the first must be the catalog) and writes them with a classic
+// cross-reference table.
+func pdfFile(objs []string) []byte {
 	var b bytes.Buffer
 	b.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
 	offsets := make([]int, len(objs))

@@ -27,7 +27,8 @@ type Upload struct {
 	MIME string
 	Kind Kind
 	// Text is the extracted text in UTF-8, at most Limits.MaxText bytes (TextTruncated says
-	// whether more was dropped). Empty for images, audio, video, ZIPs and legacy Office files.
+	// whether more was dropped): the words of documents, the entry names of a ZIP, nothing for
+	// images, audio, video and legacy (OLE2) Office files.
 	Text          string
 	TextTruncated bool
 	// TextErr says why text extraction failed or stopped early (a PDF we cannot read, the
@@ -231,7 +232,7 @@ func (in *Inspector) examine(ctx context.Context, f *os.File, u *Upload, ext str
 	defer ecncl()
 	switch {
 	case arch != nil && doc == nil:
-		if err := arch.verifyPlain(ctx); err != nil {
+		if err := arch.verifyPlain(ctx, sink); err != nil {
 			return err
 		}
 	case doc != nil:

@@ -45,6 +45,10 @@ func assertEmptyDir(t testing.TB, dir string) {
 }
 
 func TestInspectAccepts(t *testing.T) {
+	realPDF, err := os.ReadFile("testdata/fpdf-chinese.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name     string
 		data     []byte
@@ -68,6 +72,8 @@ func TestInspectAccepts(t *testing.T) {
 		{"hello.py", []byte("#!/usr/bin/env python3\nprint('你好')\n"), "hello.py", files.KindText, "text/plain; charset=utf-8", []string{"print('你好')"}},
 		{"english.pdf", pdfASCII(t, "Photosynthesis lesson plan"), "english.pdf", files.KindPDF, "application/pdf", []string{"Photosynthesis lesson plan"}},
 		{"光合作用.pdf", pdfChinese(t, "光合作用教案", "第二课时"), "光合作用.pdf", files.KindPDF, "application/pdf", []string{"光合作用教案", "第二课时"}},
+		{"物态变化.pdf", realPDF, "物态变化.pdf", files.KindPDF, "application/pdf",
+			[]string{"八年级上册 物理 第三章 物态变化\n第1节 温度\n教学目标：理解温度的概念，会用温度计测量温度。", "Lesson plan, Grade 8 physics"}},
 		{"图.png", pngOf(t), "图.png", files.KindImage, "image/png", nil},
 		{"photo.jpeg", jpegOf(t), "photo.jpeg", files.KindImage, "image/jpeg", nil},
 		{"photo-named-png.png", jpegOf(t), "photo-named-png.png", files.KindImage, "image/jpeg", nil},
@@ -83,7 +89,7 @@ func TestInspectAccepts(t *testing.T) {
 		{"旧教案.doc", oleOf("WordDocument", "1Table"), "旧教案.doc", files.KindDOC, "application/msword", nil},
 		{"old.ppt", oleOf("PowerPoint Document", "Current User"), "old.ppt", files.KindPPT, "application/vnd.ms-powerpoint", nil},
 		{"old.xls", oleOf("Workbook"), "old.xls", files.KindXLS, "application/vnd.ms-excel", nil},
-		{"资料包.zip", zipOf(t, entry{"教案/第一课.txt", "内容"}, entry{"课件/第一课.docx", string(docxOf(t, "x"))}), "资料包.zip", files.KindZIP, "application/zip", nil},
+		{"资料包.zip", zipOf(t, entry{"教案/第一课.txt", "内容"}, entry{"课件/第一课.docx", string(docxOf(t, "x"))}), "资料包.zip", files.KindZIP, "application/zip", []string{"教案/第一课.txt\n课件/第一课.docx"}},
 		{"../../etc/passwd", []byte("root:x:0:0:root:/root:/bin/bash\n"), "passwd.txt", files.KindText, "text/plain; charset=utf-8", []string{"root:x:0:0"}},
 		{`C:\Users\老师\Desktop\期末试卷.pdf`, pdfASCII(t, "Final exam"), "期末试卷.pdf", files.KindPDF, "application/pdf", []string{"Final exam"}},
 	}

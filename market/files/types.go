@@ -78,6 +78,20 @@ var labelZH = map[string]string{
 	"MP3 audio": "MP3 音频", "WAV audio": "WAV 音频", "Ogg audio": "Ogg 音频", "M4A audio": "M4A 音频",
 	"MP4 video": "MP4 视频", "WebM video": "WebM 视频", "plain text": "纯文本", "Markdown text": "Markdown 文本",
 	"a ZIP archive": "ZIP 压缩包",
+	// Details of refusals.
+	"ELF executable": "Linux ELF", "Windows executable (PE/MZ)": "Windows PE/MZ",
+	"Mach-O executable": "macOS Mach-O", "Mach-O or Java class file": "Mach-O 或 Java 类文件",
+	"WebAssembly module": "WebAssembly", "Android DEX": "Android DEX", "script (#!)": "#! 脚本",
+	"binary data": "无法识别的二进制数据", "unknown binary data": "无法识别的二进制数据",
+	"HTML": "网页（HTML）", "SVG": "SVG 图形", "XML": "XML", "<script>": "<script> 脚本",
+	"RAR archive": "RAR 压缩包", "7-Zip archive": "7-Zip 压缩包", "gzip archive": "gzip 压缩包",
+	"bzip2 archive": "bzip2 压缩包", "xz archive": "xz 压缩包", "Zstandard archive": "Zstandard 压缩包",
+	"tar archive": "tar 归档", "Windows cabinet": "Windows CAB 压缩包", "BMP image": "BMP 图片",
+	"TIFF image": "TIFF 图片", "HEIC image": "HEIC 图片", "HEIF image": "HEIF 图片", "AVIF image": "AVIF 图片",
+	"RTF document": "RTF 文档", "FLAC audio": "FLAC 音频", "Flash video": "Flash 视频",
+	"Windows Media file": "Windows Media 文件", "AVI video": "AVI 视频", "Matroska (MKV) video": "MKV 视频",
+	"QuickTime (MOV) video": "QuickTime（MOV）视频", "3GP video": "3GP 视频", "Canon raw image": "佳能 RAW 图片",
+	"OLE2 compound file (not Word, PowerPoint or Excel; an installer or message?)": "OLE2 复合文件（不是 Word、PowerPoint 或 Excel，可能是安装包或邮件）",
 }
 
 // extFamily maps the extensions we know to the family they promise. Extensions not listed are

@@ -285,7 +285,8 @@ func (a *archive) readEntry(ctx context.Context, f *zip.File, max int64) ([]byte
 // verifyPlain reads every entry of a plain ZIP upload to the end, so that what we accept is
 // what the teacher who downloads it will unpack: sizes and checksums hold, nothing inside is
 // another archive.
-func (a *archive) verifyPlain(ctx context.Context) error {
+// The entry names go to sink: for a ZIP they are the text worth searching.
+func (a *archive) verifyPlain(ctx context.Context, sink *textSink) error {
 	files := 0
 	buf := make([]byte, 64<<10)
 	for _, f := range a.zr.File {
@@ -297,6 +298,7 @@ func (a *archive) verifyPlain(ctx context.Context) error {
 			continue
 		}
 		files++
+		sink.WriteString(name + "\n")
 		ext := extOf(name)
 		if nestedArchiveExts[ext] {
 			return newError(ReasonNested, a.upload).entry(name)
@@ -311,7 +313,8 @@ func (a *archive) verifyPlain(ctx context.Context) error {
 			rc.Close()
 			return err
 		}
-		if _, isArchive := isArchiveHead(head[:n]); isArchive && !zipDocumentExts[ext] {
+		// A .docx is a ZIP inside, and may be one; it may not be a RAR.
+		if kind, isArchive := isArchiveHead(head[:n]); isArchive && !(zipDocumentExts[ext] && kind == "ZIP archive") {
 			rc.Close()
 			return newError(ReasonNested, a.upload).entry(name)
 		}

@@ -15,11 +15,12 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
-// deflateRepeat returns a raw DEFLATE stream that inflates to total bytes of b (total a
-// multiple of 1 MiB), and its CRC-32, without ever holding the inflated bytes: it compresses
-// 1 MiB once and repeats that block, which stays valid because the history it refers to is the
-// same byte everywhere. prefix is compressed first, as its own block.
-func deflateRepeat(t testing.TB, prefix string, b byte, total int64, suffix string) ([]byte, uint32) {
+// deflateRepeat returns a raw DEFLATE stream that inflates to prefix, total bytes of pattern
+// repeated (total a multiple of 1 MiB, the pattern's length a power of two), then suffix, with
+// the CRC-32 of it all, without ever holding the inflated bytes: it compresses 1 MiB once and
+// repeats that block, which stays valid because the history it refers back to is the same
+// periodic pattern everywhere.
+func deflateRepeat(t testing.TB, prefix string, pattern string, total int64, suffix string) ([]byte, uint32) {
 	t.Helper()
 	const chunk = 1 << 20
 	var out bytes.Buffer
@@ -30,13 +31,13 @@ func deflateRepeat(t testing.TB, prefix string, b byte, total int64, suffix stri
 	w.Write([]byte(prefix))
 	w.Flush()
 	start := out.Len()
-	w.Write(bytes.Repeat([]byte{b}, chunk))
+	ones := bytes.Repeat([]byte(pattern), chunk/len(pattern))
+	w.Write(ones)
 	w.Flush()
 	block := bytes.Clone(out.Bytes()[start:])
 	out.Truncate(start)
 
 	crc := crc32.ChecksumIEEE([]byte(prefix))
-	ones := bytes.Repeat([]byte{b}, chunk)
 	for n := int64(0); n < total; n += chunk {
 		out.Write(block)
 		crc = crc32.Update(crc, crc32.IEEETable, ones)
@@ -84,7 +85,7 @@ func storedEntry(name string, data []byte) rawEntry {
 
 func TestZipBombs(t *testing.T) {
 	// 1 GiB of zeros, about 1 MiB compressed: the ratio check refuses it from the directory.
-	zeros, crc := deflateRepeat(t, "", 0, 1<<30, "")
+	zeros, crc := deflateRepeat(t, "", "\x00", 1<<30, "")
 	honest := zipRaw(t, rawEntry{hdr: zip.FileHeader{Name: "zeros.txt", Method: zip.Deflate, CRC32: crc,
 		CompressedSize64: uint64(len(zeros)), UncompressedSize64: 1 << 30}, data: zeros})
 	// The same bytes declaring 1 MiB: the directory looks harmless, counting while reading
@@ -93,7 +94,7 @@ func TestZipBombs(t *testing.T) {
 		CompressedSize64: uint64(len(zeros)), UncompressedSize64: 1 << 20}, data: zeros})
 	// 64 MiB of XML text inside a DOCX that declares 64 KiB for its document part.
 	prefix := `<?xml version="1.0"?><w:document ` + wordNS + `><w:body><w:p><w:r><w:t>`
-	xmlBomb, xcrc := deflateRepeat(t, prefix, 'a', 64<<20, `</w:t></w:r></w:p></w:body></w:document>`)
+	xmlBomb, xcrc := deflateRepeat(t, prefix, "a", 64<<20, `</w:t></w:r></w:p></w:body></w:document>`)
 	docx := zipRaw(t,
 		storedEntry("[Content_Types].xml", []byte(`<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`)),
 		rawEntry{hdr: zip.FileHeader{Name: "word/document.xml", Method: zip.Deflate, CRC32: xcrc,
@@ -127,13 +128,14 @@ func TestZipBombs(t *testing.T) {
 }
 
 func TestZipEntryCount(t *testing.T) {
-	entries := make([]entry, files.DefaultMaxEntries+1)
+	// Stored entries: a deflate writer per entry would make building 10,001 of them slow.
+	entries := make([]rawEntry, files.DefaultMaxEntries+1)
 	for i := range entries {
-		entries[i] = entry{fmt.Sprintf("f%05d.txt", i), "x"}
+		entries[i] = storedEntry(fmt.Sprintf("f%05d.txt", i), []byte("x"))
 	}
-	_, err := inspect(t, "many.zip", zipOf(t, entries...), files.Limits{})
+	_, err := inspect(t, "many.zip", zipRaw(t, entries...), files.Limits{})
 	assertRefused(t, err, files.ErrEntries, files.ClassInvalid, "10000")
-	if _, err := inspect(t, "enough.zip", zipOf(t, entries[:files.DefaultMaxEntries]...), files.Limits{}); err != nil {
+	if _, err := inspect(t, "enough.zip", zipRaw(t, entries[:files.DefaultMaxEntries]...), files.Limits{}); err != nil {
 		t.Errorf("%d entries refused: %v", files.DefaultMaxEntries, err)
 	}
 }
@@ -164,6 +166,7 @@ func TestZipRefusals(t *testing.T) {
 		{"nested.zip", zipOf(t, entry{"inner.zip", string(zipOf(t, entry{"a", "b"}))}), files.ErrNested, files.ClassInvalid, "“inner.zip”本身是压缩包"},
 		{"renamed-nested.zip", zipOf(t, entry{"data.bin", string(zipOf(t, entry{"a", "b"}))}), files.ErrNested, files.ClassInvalid, "data.bin"},
 		{"tgz.zip", zipOf(t, entry{"src.tar.gz", "\x1f\x8b\x08\x00"}), files.ErrNested, files.ClassInvalid, "src.tar.gz"},
+		{"rar-as-docx.zip", zipOf(t, entry{"课件.docx", "Rar!\x1a\x07\x01\x00"}), files.ErrNested, files.ClassInvalid, "课件.docx"},
 		{"gz-content.zip", zipOf(t, entry{"notes.txt", "\x1f\x8b\x08\x00\x00\x00"}), files.ErrNested, files.ClassInvalid, "notes.txt"},
 		{"encrypted.zip", zipRaw(t, rawEntry{hdr: zip.FileHeader{Name: "a.txt", Method: zip.Store, Flags: 0x1, CompressedSize64: 5, UncompressedSize64: 5}, data: []byte("xxxxx")}), files.ErrEncrypted, files.ClassInvalid, "已加密"},
 		{"lzma.zip", zipRaw(t, rawEntry{hdr: zip.FileHeader{Name: "a.txt", Method: 14, CompressedSize64: 5, UncompressedSize64: 5}, data: []byte("xxxxx")}), files.ErrCompression, files.ClassUnsupported, "压缩方法"},

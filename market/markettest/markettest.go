@@ -1,11 +1,12 @@
 // Package markettest builds a complete, running market for tests: a fresh database on each
-// dialect with every schema, the ledger with its sequencer and checkpoint publisher, a blob
-// store in a temporary directory, the demo accounts, and contexts acting as each of them.
+// dialect with every schema, the ledger with its sequencer and checkpoint publisher, the local
+// blob store in a temporary directory, the demo accounts, and contexts acting as each of them.
 package markettest
 
 import (
 	"context"
-	"io"
+	"errors"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"ziyuan/market"
+	"ziyuan/market/files"
 	"ziyuan/market/store"
 	"ziyuan/market/store/storetest"
 	"ziyuan/rights"
@@ -50,8 +52,10 @@ type Env struct {
 	M      *market.Market
 	DB     *store.DB
 	Ledger *rights.Log
-	Blobs  *DirBlobs
-	Clock  *Clock
+	Blobs  *files.LocalBlobs
+	// BlobDir is where Blobs keeps its files; TmpDir is the upload inspector's scratch space.
+	BlobDir, TmpDir string
+	Clock           *Clock
 	// Users are the demo accounts by login; Insts the demo institutions' IDs by code.
 	Users map[string]market.User
 	Insts map[string]string
@@ -80,12 +84,20 @@ func New(t testing.TB, db *store.DB) *Env {
 	done := make(chan struct{})
 	go func() { defer close(done); lg.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	blobs := &DirBlobs{Dir: filepath.Join(dir, "blobs")}
+	blobDir, tmpDir := filepath.Join(dir, "blobs"), filepath.Join(dir, "tmp")
+	if err := os.MkdirAll(tmpDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := files.NewLocalBlobs(blobDir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	m := market.New(db, market.Options{Clock: clock.Now, Argon2: Cheap, Ledger: lg, Blobs: blobs})
 	if _, err := m.SeedDemo(ctx); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	e := &Env{M: m, DB: db, Ledger: lg, Blobs: blobs, Clock: clock, Users: map[string]market.User{}, Insts: map[string]string{}}
+	e := &Env{M: m, DB: db, Ledger: lg, Blobs: blobs, BlobDir: blobDir, TmpDir: tmpDir, Clock: clock,
+		Users: map[string]market.User{}, Insts: map[string]string{}}
 	for _, a := range market.DemoAccounts() {
 		u, err := m.Login(ctx, a.Login, market.DemoPassword)
 		if err != nil {
@@ -115,40 +127,19 @@ func (e *Env) As(t testing.TB, login string) context.Context {
 	return market.WithActor(base, a)
 }
 
-// DirBlobs is a minimal content-addressed store in a directory.
-type DirBlobs struct{ Dir string }
-
-func (b *DirBlobs) path(sha string) string { return filepath.Join(b.Dir, sha) }
-
-// Put stores r under sha.
-func (b *DirBlobs) Put(_ context.Context, sha string, r io.Reader, _ int64) error {
-	os.MkdirAll(b.Dir, 0o755)
-	data, err := io.ReadAll(r)
-	if err != nil {
+// BlobCount counts the files stored under the blob directory, to prove that refused uploads
+// leave nothing behind.
+func (e *Env) BlobCount(t testing.TB) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(e.BlobDir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+		}
 		return err
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
 	}
-	return os.WriteFile(b.path(sha), data, 0o644)
-}
-
-// Open opens the blob sha.
-func (b *DirBlobs) Open(_ context.Context, sha string) (io.ReadCloser, error) {
-	return os.Open(b.path(sha))
-}
-
-// Stat returns the size of blob sha.
-func (b *DirBlobs) Stat(_ context.Context, sha string) (int64, error) {
-	fi, err := os.Stat(b.path(sha))
-	if err != nil {
-		return 0, err
-	}
-	return fi.Size(), nil
-}
-
-// Delete removes sha.
-func (b *DirBlobs) Delete(_ context.Context, sha string) error { return os.Remove(b.path(sha)) }
-
-// Count returns how many blobs are stored.
-func (b *DirBlobs) Count() int {
-	entries, _ := os.ReadDir(b.Dir)
-	return len(entries)
+	return n
 }

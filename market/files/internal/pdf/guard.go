@@ -120,13 +120,8 @@ func ExtractText(f io.ReaderAt, size int64, opt Options, emit func(string) bool)
 	}
 	out := &textOut{emit: emit}
 	fonts := map[objptr]*Font{}
-	pages := min(r.NumPage(), opt.MaxPages)
 	var firstErr error
-	for i := 1; i <= pages; i++ {
-		p := r.Page(i)
-		if p.V.IsNull() {
-			continue
-		}
+	for i, p := range collectPages(r.Trailer().Key("Root").Key("Pages"), opt.MaxPages) {
 		err := pageText(p, fonts, out)
 		if g.stop != nil {
 			return g.stop
@@ -135,11 +130,41 @@ func ExtractText(f io.ReaderAt, size int64, opt Options, emit func(string) bool)
 			return nil
 		}
 		if err != nil && firstErr == nil {
-			firstErr = fmt.Errorf("page %d: %w", i, err)
+			firstErr = fmt.Errorf("page %d: %w", i+1, err)
 		}
 		out.sep("\n")
 	}
 	return firstErr
+}
+
+// collectPages walks the page tree once, depth first, in document order. Upstream's Page(i)
+// walks from the root for every page, resolving each kid twice: quadratic in a flat tree of
+// thousands of pages, and endless in a tree that contains itself. Here each node is visited
+// once and the depth is bounded.
+func collectPages(root Value, limit int) []Page {
+	var out []Page
+	seen := map[objptr]bool{}
+	var walk func(v Value, depth int)
+	walk = func(v Value, depth int) {
+		if len(out) >= limit || depth > 64 || v.Kind() != Dict {
+			return
+		}
+		if v.ptr != (objptr{}) {
+			if seen[v.ptr] {
+				return
+			}
+			seen[v.ptr] = true
+		}
+		if kids := v.Key("Kids"); kids.Kind() == Array && v.Key("Type").Name() != "Page" {
+			for i := 0; i < kids.Len() && len(out) < limit; i++ {
+				walk(kids.Index(i), depth+1)
+			}
+			return
+		}
+		out = append(out, Page{v})
+	}
+	walk(root, 0)
+	return out
 }
 
 func panicError(x any) error {
@@ -210,19 +235,29 @@ func pageText(p Page, fonts map[objptr]*Font, out *textOut) (err error) {
 	if strm.IsNull() {
 		return nil
 	}
+	// Resources are inherited up the Parent chain: look them up once per page, and each font
+	// once per document.
+	fontDict := p.Resources().Key("Font")
+	byName := map[string]TextEncoding{}
 	font := func(name string) TextEncoding {
-		v := p.Resources().Key("Font").Key(name)
-		if v.IsNull() {
-			return &nopEncoder{}
+		if enc, ok := byName[name]; ok {
+			return enc
 		}
-		if f, ok := fonts[v.ptr]; ok && v.ptr != (objptr{}) {
-			return f.Encoder()
+		v := fontDict.Key(name)
+		var enc TextEncoding = &nopEncoder{}
+		switch f, ok := fonts[v.ptr]; {
+		case v.IsNull():
+		case ok && v.ptr != (objptr{}):
+			enc = f.Encoder()
+		default:
+			f := &Font{V: v}
+			if v.ptr != (objptr{}) {
+				fonts[v.ptr] = f
+			}
+			enc = f.Encoder()
 		}
-		f := &Font{V: v}
-		if v.ptr != (objptr{}) {
-			fonts[v.ptr] = f
-		}
-		return f.Encoder()
+		byName[name] = enc
+		return enc
 	}
 	var enc TextEncoding = &nopEncoder{}
 	// y is the current baseline; shownY the baseline of the text shown last.

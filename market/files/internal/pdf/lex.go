@@ -87,7 +87,7 @@ func (b *buffer) errorf(format string, args ...interface{}) {
 func (b *buffer) reload() bool {
 	n := cap(b.buf) - int(b.offset%int64(cap(b.buf)))
 	n, err := b.r.Read(b.buf[:n])
-	b.g.spend(n)
+	b.g.spend(n + 64) // a refill costs something even when it yields nothing
 	if n == 0 && err != nil {
 		b.buf = b.buf[:0]
 		b.pos = 0
@@ -194,7 +194,7 @@ func (b *buffer) readHexString() token {
 	Loop:
 		b.checkTokenLen(len(tmp))
 		c := b.readByte()
-		if c == '>' {
+		if c == '>' || b.eof {
 			break
 		}
 		if isSpace(c) {
@@ -202,7 +202,7 @@ func (b *buffer) readHexString() token {
 		}
 	Loop2:
 		c2 := b.readByte()
-		if isSpace(c2) {
+		if isSpace(c2) && !b.eof {
 			goto Loop2
 		}
 		x := unhex(c)<<4 | unhex(c2)

@@ -114,7 +114,8 @@ func (r *Reader) GetStyledTexts() (sentences []Text, err error) {
 }
 
 func (p Page) findInherited(key string) Value {
-	for v := p.V; !v.IsNull(); v = v.Key("Parent") {
+	// Bounded: a Parent chain may loop.
+	for v, depth := p.V, 0; !v.IsNull() && depth < 64; v, depth = v.Key("Parent"), depth+1 {
 		if r := v.Key(key); !r.IsNull() {
 			return r
 		}
@@ -339,6 +340,15 @@ type bfrange struct {
 	dst Value
 }
 
+// codeValue reads a character code of up to four bytes as a big-endian number.
+func codeValue(code string) uint32 {
+	var v uint32
+	for i := 0; i < len(code); i++ {
+		v = v<<8 | uint32(code[i])
+	}
+	return v
+}
+
 type cmap struct {
 	space   [4][]byteRange // codespace range
 	bfrange []bfrange
@@ -362,19 +372,20 @@ Parse:
 					}
 					for _, bfrange := range m.bfrange { // check for matching bfrange
 						if len(bfrange.lo) == n && bfrange.lo <= text && text <= bfrange.hi {
+							// The offset into the range is the whole code's, not only its last
+							// byte's: producers such as fpdf write one range <0000> <FFFF>,
+							// which the specification does not allow but readers accept.
+							off := codeValue(text) - codeValue(bfrange.lo)
 							if bfrange.dst.Kind() == String {
-								s := bfrange.dst.RawString()
-								if bfrange.lo != text { // value isn't at the beginning of the range so scale result
-									b := []byte(s)
-									b[len(b)-1] += text[len(text)-1] - bfrange.lo[len(bfrange.lo)-1] // increment last byte by difference
-									s = string(b)
+								dst := []rune(utf16Decode(bfrange.dst.RawString()))
+								if len(dst) > 0 {
+									dst[len(dst)-1] += rune(off)
 								}
-								r = append(r, []rune(utf16Decode(s))...)
+								r = append(r, dst...)
 								continue Parse
 							}
 							if bfrange.dst.Kind() == Array {
-								n := text[len(text)-1] - bfrange.lo[len(bfrange.lo)-1]
-								v := bfrange.dst.Index(int(n))
+								v := bfrange.dst.Index(int(off))
 								if v.Kind() == String {
 									s := v.RawString()
 									r = append(r, []rune(utf16Decode(s))...)
