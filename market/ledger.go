@@ -1,8 +1,10 @@
 package market
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -73,6 +75,16 @@ func (m *Market) ledgerRefs(ctx context.Context, subjectID string) ([]LedgerRef,
 		}
 		out = append(out, LedgerRef{Index: q.Index, Type: r.EntryType})
 	}
+	// In ledger order; entries still waiting for the sequencer come last.
+	slices.SortStableFunc(out, func(a, b LedgerRef) int {
+		switch {
+		case a.Index < 0 && b.Index >= 0:
+			return 1
+		case b.Index < 0 && a.Index >= 0:
+			return -1
+		}
+		return cmp.Compare(a.Index, b.Index)
+	})
 	return out, nil
 }
 
