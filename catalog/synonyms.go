@@ -24,13 +24,16 @@ type Synonyms struct {
 	groups    []SynonymGroup
 	canonical map[string]string // lower-cased variant → canonical
 	stop      map[string]bool
-	longest   int // longest variant, in bytes
+	equiv     map[string][]string // lower-cased word → its other spellings
+	longest   int                 // longest variant, in bytes
 }
 
 type rawSynonyms struct {
-	Note      string         `json:"note,omitempty"`
-	Groups    []SynonymGroup `json:"groups"`
-	Stopwords []string       `json:"query_stopwords"`
+	Note            string         `json:"note,omitempty"`
+	Groups          []SynonymGroup `json:"groups"`
+	Stopwords       []string       `json:"query_stopwords"`
+	EquivalentsNote string         `json:"equivalents_note,omitempty"`
+	Equivalents     [][]string     `json:"equivalents,omitempty"`
 }
 
 // DefaultSynonyms returns the embedded synonyms (PPT/幻灯片→课件, 卷子/试题/测试卷→试卷,
@@ -49,7 +52,16 @@ func LoadSynonyms(r io.Reader) (*Synonyms, error) {
 	if err := decodeStrict(r, &raw); err != nil {
 		return nil, err
 	}
-	s := &Synonyms{canonical: map[string]string{}, stop: map[string]bool{}}
+	s := &Synonyms{canonical: map[string]string{}, stop: map[string]bool{}, equiv: map[string][]string{}}
+	for _, set := range raw.Equivalents {
+		for _, w := range set {
+			for _, other := range set {
+				if other != w {
+					s.equiv[foldKey(w)] = append(s.equiv[foldKey(w)], foldKey(other))
+				}
+			}
+		}
+	}
 	for _, g := range raw.Groups {
 		if g.Canonical == "" {
 			return nil, fmt.Errorf("synonym group without canonical term")
@@ -88,6 +100,27 @@ func (s *Synonyms) Groups() []SynonymGroup {
 func (s *Synonyms) Canonical(phrase string) (string, bool) {
 	c, ok := s.canonical[foldKey(phrase)]
 	return c, ok
+}
+
+// Equivalents returns the other spellings of a word (图像 → 图象), lower-cased.
+func (s *Synonyms) Equivalents(word string) []string { return s.equiv[foldKey(word)] }
+
+// EquivalentSets returns the groups of equivalent spellings.
+func (s *Synonyms) EquivalentSets() [][]string {
+	seen := map[string]bool{}
+	var out [][]string
+	for w, others := range s.equiv {
+		if seen[w] {
+			continue
+		}
+		set := append([]string{w}, others...)
+		for _, x := range set {
+			seen[x] = true
+		}
+		out = append(out, set)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
 }
 
 // Stopword reports whether a query word carries no meaning for search (的, 资料, the, …).

@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -41,7 +42,7 @@ import (
 // schemaVersion changes whenever the mapping or the analysis changes in a way that needs the
 // documents indexed again. An index of another version is replaced by an empty one at Open,
 // and Fresh reports it, so that the caller reindexes.
-const schemaVersion = "ziyuan-bleve-1"
+const schemaVersion = "ziyuan-bleve-2"
 
 var schemaKey = []byte("ziyuan_schema")
 
@@ -89,11 +90,15 @@ type Options struct {
 // Weights are the boosts of the fields in relevance ranking.
 type Weights struct {
 	Title, Keywords, Summary, Meta, Body, Grams, Phrase float64
+	// Facet scales the words of a query that name a classification value (课件, 七年级).
+	Facet float64
+	// Part scales the matches of a long query word's dictionary sub-words (文言文 → 文言).
+	Part float64
 }
 
 // DefaultWeights returns the field weights used unless Options say otherwise.
 func DefaultWeights() Weights {
-	return Weights{Title: 4, Keywords: 3, Summary: 2, Meta: 1.5, Body: 0.8, Grams: 0.3, Phrase: 2}
+	return Weights{Title: 4, Keywords: 3, Summary: 2, Meta: 1.5, Body: 0.8, Grams: 0.3, Phrase: 2, Facet: 4, Part: 0.1}
 }
 
 // Engine is a catalog.Engine on a bleve index. It is safe for concurrent use.
@@ -105,6 +110,9 @@ type Engine struct {
 	log   *slog.Logger
 	w     Weights
 	fresh bool
+	// labels map the lower-cased classification values and aliases (facet words of a query) to
+	// the keyword fields and canonical values they name
+	labels map[string][]facetRef
 
 	words  wordAnalyzer
 	gramsA gramAnalyzer
@@ -178,8 +186,21 @@ func newEngine(dir string, opts Options) *Engine {
 		w = *opts.Weights
 	}
 	seg := Segmenter()
+	labels := map[string][]facetRef{}
+	for f, name := range map[catalog.Field]string{catalog.FieldStage: fStage, catalog.FieldGrade: fGrade,
+		catalog.FieldSubject: fSubject, catalog.FieldEdition: fEdition, catalog.FieldVolume: fVolume, catalog.FieldType: fType} {
+		for _, t := range opts.Taxonomy.Terms(f) {
+			for _, v := range append([]string{t.Value, t.Label()}, t.Aliases...) {
+				k := strings.ToLower(v)
+				ref := facetRef{field: name, value: t.Value}
+				if !slices.Contains(labels[k], ref) {
+					labels[k] = append(labels[k], ref)
+				}
+			}
+		}
+	}
 	return &Engine{dir: dir, seg: seg, tax: opts.Taxonomy, syn: opts.Synonyms, log: opts.Logger, w: w,
-		words: wordAnalyzer{seg: seg, subwords: true}}
+		labels: labels, words: wordAnalyzer{seg: seg, subwords: true}}
 }
 
 func (e *Engine) create(dir string) (bleve.Index, error) {
@@ -398,7 +419,7 @@ func (e *Engine) doc(d catalog.Document) *document.Document {
 	if body != "" {
 		doc.AddField(document.NewTextFieldCustom(fBody, nil, []byte(body), indexed, e.words))
 	}
-	for i, s := range []string{title, summary, keywords} {
+	for i, s := range []string{title, summary, keywords, prefixRunes(body, bodyGramRunes)} {
 		if s != "" {
 			doc.AddField(document.NewTextFieldCustom(fGrams, []uint64{uint64(i)}, []byte(s), indexed, e.gramsA))
 		}
@@ -422,6 +443,21 @@ func (e *Engine) doc(d catalog.Document) *document.Document {
 		doc.AddField(f)
 	}
 	return doc
+}
+
+// bodyGramRunes bounds the part of the body that also goes into the grams field: enough for the
+// words of a description that the dictionary does not know, without n-gramming whole books.
+const bodyGramRunes = 2000
+
+func prefixRunes(s string, n int) string {
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j]
+		}
+		i++
+	}
+	return s
 }
 
 // keywordAnalyzer indexes a value as one term.

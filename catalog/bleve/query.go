@@ -19,11 +19,23 @@ type unit struct {
 	surface string     // the text as the user wrote it (lower-cased)
 	alts    [][]string // each alternative: terms that must all match
 	han     bool       // surface is Han text: add the grams fallback
+	// facet units name a classification value (课件, 七年级, 数学, or PPT → 课件): they rank the
+	// documents of that class first but do not exclude the others when the query has other words
+	// (二次函数图像教案 should still offer the 二次函数图像 courseware).
+	facet []facetRef
+	// group numbers the words of the query: the parts of a split compound share one
+	group int
+	// parts are dictionary sub-words of a long word, matched at PartWeight
+	parts []string
 }
+
+// facetRef is a classification value a query word names.
+type facetRef struct{ field, value string }
 
 // plan is the analysed search text.
 type plan struct {
-	units []unit
+	units  []unit
+	groups int
 	// bonus are whole words whose parts became separate units (数学试卷 → 数学, 试卷): documents
 	// holding the whole word rank higher.
 	bonus []string
@@ -59,12 +71,35 @@ func (e *Engine) analyze(text string) plan {
 			}
 		}
 		u.han = isHanWord(phrase)
+		u.facet = e.labels[strings.ToLower(m.Canonical)]
+		u.group = p.next()
 		p.units = append(p.units, u)
 		p.mark(m.Canonical)
 		p.mark(phrase)
 		last = m.End
 	}
 	e.analyzeSpan(&p, lower[last:])
+	for i := range p.units {
+		u := &p.units[i]
+		if len(u.alts) == 1 && len(u.alts[0]) == 1 {
+			w := u.alts[0][0]
+			u.facet = e.labels[w]
+			for _, eq := range e.syn.Equivalents(u.surface) {
+				if terms := e.queryTerms(eq); len(terms) > 0 {
+					u.alts = append(u.alts, terms)
+				}
+				p.mark(eq)
+				for _, t := range e.queryTerms(eq) {
+					if !isHanWord(t) {
+						if p.latinMarks == nil {
+							p.latinMarks = map[string]bool{}
+						}
+						p.latinMarks[t] = true
+					}
+				}
+			}
+		}
+	}
 	return p
 }
 
@@ -75,6 +110,11 @@ func (e *Engine) queryTerms(phrase string) []string {
 		out = append(out, t.term)
 	}
 	return out
+}
+
+func (p *plan) next() int {
+	p.groups++
+	return p.groups
 }
 
 func (p *plan) mark(s string) {
@@ -93,7 +133,7 @@ func (e *Engine) analyzeSpan(p *plan, span string) {
 	run, runEnd := "", -1 // adjacent unknown single characters
 	flush := func() {
 		if run != "" {
-			p.units = append(p.units, unit{surface: run, alts: [][]string{{run}}, han: true})
+			p.units = append(p.units, unit{surface: run, alts: [][]string{{run}}, han: true, group: p.next()})
 			p.hanMarks = append(p.hanMarks, run)
 		}
 		run, runEnd = "", -1
@@ -111,7 +151,7 @@ func (e *Engine) analyzeSpan(p *plan, span string) {
 				if e.syn.Stopword(w[t.start:t.end]) || e.syn.Stopword(t.term) {
 					continue
 				}
-				p.units = append(p.units, unit{surface: t.term, alts: [][]string{{t.term}}})
+				p.units = append(p.units, unit{surface: strings.ToLower(w[t.start:t.end]), alts: [][]string{{t.term}}, group: p.next()})
 				if p.latinMarks == nil {
 					p.latinMarks = map[string]bool{}
 				}
@@ -135,15 +175,22 @@ func (e *Engine) analyzeSpan(p *plan, span string) {
 		}
 		flush()
 		if parts := splitCompound(tok, n); parts != nil {
+			g := p.next()
 			for _, part := range parts {
-				p.units = append(p.units, unit{surface: part, alts: [][]string{{part}}, han: true})
+				p.units = append(p.units, unit{surface: part, alts: [][]string{{part}}, han: true, group: g})
 				p.hanMarks = append(p.hanMarks, part)
 			}
 			p.bonus = append(p.bonus, w)
 			p.hanMarks = append(p.hanMarks, w)
 			continue
 		}
-		p.units = append(p.units, unit{surface: w, alts: [][]string{{w}}, han: true})
+		u := unit{surface: w, alts: [][]string{{w}}, han: true, group: p.next()}
+		if n >= 3 {
+			// a long word the dictionary does not split into words also matches, at a lower
+			// weight, documents that only use its main part (文言文 → 文言, 叶绿体 → 叶绿)
+			u.parts = subwordParts(tok)
+		}
+		p.units = append(p.units, u)
 		p.hanMarks = append(p.hanMarks, w)
 	}
 	flush()
@@ -171,40 +218,59 @@ func splitCompound(tok *gse.Token, n int) []string {
 	return parts
 }
 
+// subwordParts returns the dictionary sub-words of two or more characters of a word.
+func subwordParts(tok *gse.Token) []string {
+	if tok == nil {
+		return nil
+	}
+	var out []string
+	for _, s := range tok.Segments() {
+		if t := s.Token(); t != nil && utf8.RuneCountInString(t.Text()) >= 2 {
+			out = append(out, t.Text())
+		}
+	}
+	return out
+}
+
 // wordFields are the word fields a term is looked up in, with their weights.
-func (e *Engine) termQuery(term string, out []query.Query) []query.Query {
+func (e *Engine) termQuery(term string, mult float64, out []query.Query) []query.Query {
 	for _, f := range [...]struct {
 		name  string
 		boost float64
 	}{{fTitle, e.w.Title}, {fKeywords, e.w.Keywords}, {fSummary, e.w.Summary}, {fMeta, e.w.Meta}, {fBody, e.w.Body}} {
 		q := query.NewTermQuery(term)
 		q.SetField(f.name)
-		q.SetBoost(f.boost)
+		q.SetBoost(f.boost * mult)
 		out = append(out, q)
 	}
 	return out
 }
 
 // gramsQuery matches Han text through its bigrams (or its one character) in the grams field.
-func (e *Engine) gramsQuery(s string) query.Query {
+func (e *Engine) gramsQuery(s string, mult float64) query.Query {
 	runes := []rune(s)
 	if len(runes) == 1 {
 		q := query.NewTermQuery(s)
 		q.SetField(fGrams)
-		q.SetBoost(e.w.Grams)
+		q.SetBoost(e.w.Grams * mult)
 		return q
 	}
 	parts := make([]query.Query, 0, len(runes)-1)
 	for i := 0; i+1 < len(runes); i++ {
 		q := query.NewTermQuery(string(runes[i : i+2]))
 		q.SetField(fGrams)
-		q.SetBoost(e.w.Grams)
+		q.SetBoost(e.w.Grams * mult)
 		parts = append(parts, q)
 	}
 	if len(parts) == 1 {
 		return parts[0]
 	}
-	return query.NewConjunctionQuery(parts)
+	// all bigrams but one: a three-character word still finds the variant that shares its first
+	// or last two characters (叶绿体 → 叶绿素), ranked below the exact word by the coordination
+	// factor
+	d := query.NewDisjunctionQuery(parts)
+	d.SetMin(float64(len(parts) - 1))
+	return d
 }
 
 // textQuery builds the query for the analysed text; nil when no unit is left (only stop words).
@@ -212,35 +278,51 @@ func (e *Engine) textQuery(p plan) query.Query {
 	if len(p.units) == 0 {
 		return nil
 	}
-	musts := make([]query.Query, 0, len(p.units))
+	var content, facets []query.Query
+	var groups [][]query.Query // content queries by query word
+	last := -1
 	for _, u := range p.units {
-		var alts []query.Query
-		for _, alt := range u.alts {
-			switch len(alt) {
-			case 0:
-			case 1:
-				alts = e.termQuery(alt[0], alts)
-			default:
-				conj := make([]query.Query, 0, len(alt))
-				for _, t := range alt {
-					conj = append(conj, query.NewDisjunctionQuery(e.termQuery(t, nil)))
-				}
-				alts = append(alts, query.NewConjunctionQuery(conj))
-			}
+		if len(u.facet) > 0 {
+			// the classification it names, or the words themselves (PPT, lesson plan in a title)
+			facets = append(facets, query.NewDisjunctionQuery([]query.Query{e.facetQuery(u.facet), e.unitQuery(u, 1)}))
+			continue
 		}
-		if u.han {
-			alts = append(alts, e.gramsQuery(u.surface))
+		q := e.unitQuery(u, 1)
+		if u.group != last {
+			groups = append(groups, nil)
+			last = u.group
 		}
-		musts = append(musts, query.NewDisjunctionQuery(alts))
+		groups[len(groups)-1] = append(groups[len(groups)-1], q)
 	}
-	var must query.Query = query.NewConjunctionQuery(musts)
-	if len(musts) == 1 {
-		must = musts[0]
+	for _, g := range groups {
+		content = append(content, conjunction(g))
 	}
-	if len(p.bonus) == 0 {
-		return must
-	}
+	var must query.Query
 	var should []query.Query
+	switch {
+	case len(content) >= 2 && len(content)+len(facets) >= 3:
+		// a longer query: all its content words but one must match, so that one word the
+		// document says differently (or not at all) does not hide it; documents matching more
+		// words rank higher (bleve's coordination factor)
+		d := query.NewDisjunctionQuery(content)
+		d.SetMin(float64(len(content) - 1))
+		must = d
+		should = facets
+	case len(content) > 0:
+		// every content word must match; classification words only rank
+		must = conjunction(content)
+		should = facets
+	default:
+		// only classification words (七年级上册数学试卷): all of them, or all but one when there
+		// are three or more, so that 七年级下册 tests still follow the 上册 ones
+		d := query.NewDisjunctionQuery(facets)
+		if len(facets) >= 3 {
+			d.SetMin(float64(len(facets) - 1))
+		} else {
+			d.SetMin(float64(len(facets)))
+		}
+		must = d
+	}
 	for _, w := range p.bonus {
 		for _, f := range []string{fTitle, fSummary} {
 			q := query.NewTermQuery(w)
@@ -249,8 +331,59 @@ func (e *Engine) textQuery(p plan) query.Query {
 			should = append(should, q)
 		}
 	}
-	b := query.NewBooleanQuery([]query.Query{must}, should, nil)
-	return b
+	if len(should) == 0 {
+		return must
+	}
+	return query.NewBooleanQuery([]query.Query{must}, should, nil)
+}
+
+func conjunction(qs []query.Query) query.Query {
+	if len(qs) == 1 {
+		return qs[0]
+	}
+	return query.NewConjunctionQuery(qs)
+}
+
+// facetQuery matches the classification a facet word names, on the keyword fields.
+func (e *Engine) facetQuery(refs []facetRef) query.Query {
+	qs := make([]query.Query, 0, len(refs))
+	for _, r := range refs {
+		q := query.NewTermQuery(r.value)
+		q.SetField(r.field)
+		q.SetBoost(e.w.Facet)
+		qs = append(qs, q)
+	}
+	if len(qs) == 1 {
+		return qs[0]
+	}
+	return query.NewDisjunctionQuery(qs)
+}
+
+// unitQuery matches one unit: any alternative in a word field, or its characters in the grams
+// field; mult scales the weights.
+func (e *Engine) unitQuery(u unit, mult float64) query.Query {
+	var alts []query.Query
+	for _, alt := range u.alts {
+		switch len(alt) {
+		case 0:
+		case 1:
+			alts = e.termQuery(alt[0], mult, alts)
+		default:
+			conj := make([]query.Query, 0, len(alt))
+			for _, t := range alt {
+				conj = append(conj, query.NewDisjunctionQuery(e.termQuery(t, mult, nil)))
+			}
+			alts = append(alts, query.NewConjunctionQuery(conj))
+		}
+	}
+	if u.han {
+		alts = append(alts, e.gramsQuery(u.surface, mult))
+	}
+	for _, part := range u.parts {
+		alts = e.termQuery(part, mult*e.w.Part, alts)
+		alts = append(alts, e.gramsQuery(part, mult*e.w.Part))
+	}
+	return query.NewDisjunctionQuery(alts)
 }
 
 func termFilter(field, value string) query.Query {
