@@ -42,7 +42,7 @@ import (
 // schemaVersion changes whenever the mapping or the analysis changes in a way that needs the
 // documents indexed again. An index of another version is replaced by an empty one at Open,
 // and Fresh reports it, so that the caller reindexes.
-const schemaVersion = "ziyuan-bleve-2"
+const schemaVersion = "ziyuan-bleve-3"
 
 var schemaKey = []byte("ziyuan_schema")
 
@@ -92,13 +92,16 @@ type Weights struct {
 	Title, Keywords, Summary, Meta, Body, Grams, Phrase float64
 	// Facet scales the words of a query that name a classification value (课件, 七年级).
 	Facet float64
+	// FacetText scales the text matches of such words (课件 in a title): the classification
+	// itself counts more than the word.
+	FacetText float64
 	// Part scales the matches of a long query word's dictionary sub-words (文言文 → 文言).
 	Part float64
 }
 
 // DefaultWeights returns the field weights used unless Options say otherwise.
 func DefaultWeights() Weights {
-	return Weights{Title: 4, Keywords: 3, Summary: 2, Meta: 1.5, Body: 0.8, Grams: 0.3, Phrase: 2, Facet: 4, Part: 0.1}
+	return Weights{Title: 4, Keywords: 3, Summary: 2, Meta: 1.5, Body: 0.8, Grams: 0.3, Phrase: 2, Facet: 4, FacetText: 0.3, Part: 0.1}
 }
 
 // Engine is a catalog.Engine on a bleve index. It is safe for concurrent use.
@@ -221,7 +224,10 @@ func (e *Engine) create(dir string) (bleve.Index, error) {
 // the mapping's reflection.
 func buildMapping() *mapping.IndexMappingImpl {
 	im := bleve.NewIndexMapping()
-	im.ScoringModel = index.BM25Scoring
+	// TF-IDF, not BM25: bleve 2.6 scores BM25 only with field statistics of persisted segments
+	// and falls back to TF-IDF per term otherwise, so the same query could rank differently
+	// before and after a merge. TF-IDF ranks the same whatever the segment state.
+	im.ScoringModel = index.TFIDFScoring
 	im.DefaultAnalyzer = keyword.Name
 	im.StoreDynamic, im.IndexDynamic, im.DocValuesDynamic = false, false, false
 	dm := bleve.NewDocumentStaticMapping()

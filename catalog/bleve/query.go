@@ -284,7 +284,7 @@ func (e *Engine) textQuery(p plan) query.Query {
 	for _, u := range p.units {
 		if len(u.facet) > 0 {
 			// the classification it names, or the words themselves (PPT, lesson plan in a title)
-			facets = append(facets, query.NewDisjunctionQuery([]query.Query{e.facetQuery(u.facet), e.unitQuery(u, 1)}))
+			facets = append(facets, query.NewDisjunctionQuery([]query.Query{e.facetQuery(u.facet, 1), e.unitQuery(u, e.w.FacetText)}))
 			continue
 		}
 		q := e.unitQuery(u, 1)
@@ -318,6 +318,12 @@ func (e *Engine) textQuery(p plan) query.Query {
 		d := query.NewDisjunctionQuery(facets)
 		if len(facets) >= 3 {
 			d.SetMin(float64(len(facets) - 1))
+			// documents of exactly the named class come first
+			all := make([]query.Query, 0, len(facets))
+			for _, u := range p.units {
+				all = append(all, e.facetQuery(u.facet, 2))
+			}
+			should = append(should, query.NewConjunctionQuery(all))
 		} else {
 			d.SetMin(float64(len(facets)))
 		}
@@ -345,12 +351,12 @@ func conjunction(qs []query.Query) query.Query {
 }
 
 // facetQuery matches the classification a facet word names, on the keyword fields.
-func (e *Engine) facetQuery(refs []facetRef) query.Query {
+func (e *Engine) facetQuery(refs []facetRef, mult float64) query.Query {
 	qs := make([]query.Query, 0, len(refs))
 	for _, r := range refs {
 		q := query.NewTermQuery(r.value)
 		q.SetField(r.field)
-		q.SetBoost(e.w.Facet)
+		q.SetBoost(e.w.Facet * mult)
 		qs = append(qs, q)
 	}
 	if len(qs) == 1 {

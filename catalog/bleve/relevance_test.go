@@ -3,6 +3,7 @@ package bleve_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -33,7 +34,8 @@ func TestRelevanceGate(t *testing.T) {
 	if len(docs) < 300 || len(queries) < 80 {
 		t.Fatalf("golden set has %d records and %d queries; the gate needs ≥ 300 and ≥ 80", len(docs), len(queries))
 	}
-	ours, err := bleve.OpenMemory(bleve.Options{})
+	// a disk index, as in production (scorch scores by BM25 only on persisted segments)
+	ours, err := bleve.Open(filepath.Join(t.TempDir(), "index"), bleve.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
