@@ -85,12 +85,12 @@ func SyntheticDocs(seed uint64, n int) []catalog.Document {
 			body.WriteString("。")
 		}
 		docs[i] = catalog.Document{
-			ID:          fmt.Sprintf("syn-%08d", i),
-			Title:       fmt.Sprintf("%s%s%s%s %s %s", ed, grade, subject, vol, topic, typ),
-			Summary:     fmt.Sprintf("%s%s%s：%s，%s。", grade, subject, typ, topic, pick(benchSentences)),
-			Body:        body.String(),
-			Keywords:    []string{topic, subject, typ},
-			Type:        typ, Stage: st.stage, Grade: grade, Subject: subject, Edition: ed, Volume: vol,
+			ID:       fmt.Sprintf("syn-%08d", i),
+			Title:    fmt.Sprintf("%s%s%s%s %s %s", ed, grade, subject, vol, topic, typ),
+			Summary:  fmt.Sprintf("%s%s%s：%s，%s。", grade, subject, typ, topic, pick(benchSentences)),
+			Body:     body.String(),
+			Keywords: []string{topic, subject, typ},
+			Type:     typ, Stage: st.stage, Grade: grade, Subject: subject, Edition: ed, Volume: vol,
 			License: lic, PriceFen: price, Rating: float64(r.IntN(51)) / 10, Downloads: int64(r.IntN(5000)),
 			PublishedAt: base.Add(time.Duration(r.IntN(5*365*24)) * time.Hour),
 			Author:      pick(benchAuthors), Institution: pick(benchSchools),

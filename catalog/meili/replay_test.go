@@ -33,7 +33,7 @@ type fakeMeili struct {
 
 type recorded struct {
 	Method, Path, Query string
-	Body               []byte
+	Body                []byte
 }
 
 func fixture(t *testing.T, name string) string {
