@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"sync"
 )
 
 // Source yields every document that belongs in the index; market supplies it from the database.
@@ -19,8 +20,12 @@ type ReindexStats struct {
 	Removed int // documents removed because the source no longer has them
 }
 
-// ReindexBatch is the number of documents Reindex sends to the engine at once.
-const ReindexBatch = 500
+// ReindexBatch is the number of documents Reindex sends to the engine at once, and
+// ReindexWorkers the number of batches in flight.
+const (
+	ReindexBatch   = 2000
+	ReindexWorkers = 2
+)
 
 // Reindex rebuilds the index of engine from src: it ensures the index, upserts every document in
 // batches, waits until they are searchable, and, when the engine implements IDLister, removes
@@ -35,39 +40,68 @@ func Reindex(ctx context.Context, src Source, engine Engine, progress func(done,
 	}
 	_, canList := engine.(IDLister)
 	seen := map[string]struct{}{}
-	batch := make([]Document, 0, ReindexBatch)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		if err := engine.Upsert(ctx, batch...); err != nil {
-			return err
-		}
-		st.Indexed += len(batch)
-		batch = batch[:0]
-		if progress != nil {
-			progress(st.Indexed, max(src.Total, st.Indexed))
-		}
-		return nil
+
+	// ReindexWorkers batches are in flight at once: engines do part of their indexing work in
+	// the caller's goroutine (bleve builds segments there), so two writers use two cores.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	batches := make(chan []Document)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range ReindexWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range batches {
+				if err := engine.Upsert(ctx, b...); err != nil {
+					cancel(err)
+					continue
+				}
+				mu.Lock()
+				st.Indexed += len(b)
+				if progress != nil {
+					progress(st.Indexed, max(src.Total, st.Indexed))
+				}
+				mu.Unlock()
+			}
+		}()
 	}
-	for d, err := range src.Docs {
-		if err != nil {
-			return st, fmt.Errorf("reindex: read documents: %w", err)
-		}
-		if err := d.Validate(); err != nil {
-			return st, fmt.Errorf("reindex: document %s: %w", d.ID, err)
-		}
-		if canList {
-			seen[d.ID] = struct{}{}
-		}
-		batch = append(batch, d)
-		if len(batch) == ReindexBatch {
-			if err := flush(); err != nil {
-				return st, err
+	readErr := func() error {
+		defer func() { close(batches); wg.Wait() }()
+		batch := make([]Document, 0, ReindexBatch)
+		send := func() bool {
+			select {
+			case batches <- batch:
+				batch = make([]Document, 0, ReindexBatch)
+				return true
+			case <-ctx.Done():
+				return false
 			}
 		}
+		for d, err := range src.Docs {
+			if err != nil {
+				return fmt.Errorf("reindex: read documents: %w", err)
+			}
+			if err := d.Validate(); err != nil {
+				return fmt.Errorf("reindex: document %s: %w", d.ID, err)
+			}
+			if canList {
+				seen[d.ID] = struct{}{}
+			}
+			batch = append(batch, d)
+			if len(batch) == ReindexBatch && !send() {
+				return nil
+			}
+		}
+		if len(batch) > 0 {
+			send()
+		}
+		return nil
+	}()
+	if readErr != nil {
+		return st, readErr
 	}
-	if err := flush(); err != nil {
+	if err := context.Cause(ctx); err != nil {
 		return st, err
 	}
 	if err := engine.Wait(ctx); err != nil {

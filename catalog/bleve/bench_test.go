@@ -121,6 +121,9 @@ func dirSize(dir string) int64 {
 	return n
 }
 
+// benchBatch is the batch size of bulk indexing (catalog.ReindexBatch uses the same order).
+const benchBatch = 2000
+
 func buildIndex(b *testing.B, dir string, docs []catalog.Document) (*bleve.Engine, time.Duration) {
 	b.Helper()
 	e, err := bleve.Open(dir, bleve.Options{})
@@ -129,11 +132,25 @@ func buildIndex(b *testing.B, dir string, docs []catalog.Document) (*bleve.Engin
 	}
 	ctx := context.Background()
 	start := time.Now()
-	for i := 0; i < len(docs); i += 1000 {
-		if err := e.Upsert(ctx, docs[i:min(i+1000, len(docs))]...); err != nil {
-			b.Fatal(err)
-		}
+	// two batches in flight, as Reindex does: scorch builds segments in the caller's goroutine
+	var wg sync.WaitGroup
+	batches := make(chan []catalog.Document)
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for batch := range batches {
+				if err := e.Upsert(ctx, batch...); err != nil {
+					b.Error(err)
+				}
+			}
+		}()
 	}
+	for i := 0; i < len(docs); i += benchBatch {
+		batches <- docs[i:min(i+benchBatch, len(docs))]
+	}
+	close(batches)
+	wg.Wait()
 	return e, time.Since(start)
 }
 

@@ -453,7 +453,7 @@ func (e *Engine) doc(d catalog.Document) *document.Document {
 
 // bodyGramRunes bounds the part of the body that also goes into the grams field: enough for the
 // words of a description that the dictionary does not know, without n-gramming whole books.
-const bodyGramRunes = 2000
+const bodyGramRunes = 500
 
 func prefixRunes(s string, n int) string {
 	i := 0
