@@ -98,6 +98,7 @@ func (m *Market) Rate(ctx context.Context, resourceID string, stars int, text st
 	if err != nil {
 		return Rating{}, err
 	}
+	m.opts.CatalogChanged()
 	return out.view(), nil
 }
 
@@ -317,6 +318,7 @@ func (m *Market) DecideComplaint(ctx context.Context, id, decision, reason strin
 	if err != nil {
 		return Complaint{}, err
 	}
+	m.opts.CatalogChanged()
 	c.Status, c.DecidedAt, c.DecisionReason = status, &now, reason
 	return c.view(), nil
 }

@@ -271,6 +271,7 @@ func (m *Market) Download(ctx context.Context, resourceID, sha256 string) (FileI
 	if err != nil {
 		return FileInfo{}, err
 	}
+	m.opts.CatalogChanged()
 	return FileInfo{Name: f.Name, Size: f.Size, SHA256: f.SHA256, MIME: f.MIME, Kind: f.Kind}, nil
 }
 

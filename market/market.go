@@ -30,6 +30,9 @@ type Options struct {
 	Ledger *rights.Log
 	// Blobs stores file contents. Required for resources with files.
 	Blobs Blobs
+	// CatalogChanged is called after a change to the search index was committed to the outbox,
+	// so that the worker applies it at once rather than at its next poll.
+	CatalogChanged func()
 }
 
 // Market is the domain service. It is safe for concurrent use.
@@ -64,6 +67,9 @@ func New(db *store.DB, opts Options) *Market {
 	}
 	if opts.MaxRosterRows == 0 {
 		opts.MaxRosterRows = 5000
+	}
+	if opts.CatalogChanged == nil {
+		opts.CatalogChanged = func() {}
 	}
 	if opts.Taxonomy == nil {
 		opts.Taxonomy = catalog.DefaultTaxonomy()

@@ -131,6 +131,7 @@ const (
 	MsgBadMultipart        MsgKey = "bad_multipart"
 	MsgLinkInvalid         MsgKey = "link_invalid"
 	MsgLinkExpired         MsgKey = "link_expired"
+	MsgSearchDown          MsgKey = "search_down"
 )
 
 var messages = map[MsgKey]struct{ zh, en string }{
@@ -230,6 +231,7 @@ var messages = map[MsgKey]struct{ zh, en string }{
 	MsgUpload:       {"%[1]s", "%[2]s"},
 	MsgBadMultipart: {"上传表单格式错误：%s", "Malformed upload form: %s"},
 	MsgLinkInvalid:  {"下载链接无效。", "The download link is invalid."},
+	MsgSearchDown:   {"搜索服务暂时不可用，请稍后重试。", "Search is unavailable for a moment; please try again shortly."},
 	MsgLinkExpired:  {"下载链接已过期（有效期 5 分钟），请回到资源页重新下载。", "The download link has expired (links last 5 minutes); download again from the resource page."},
 }
 

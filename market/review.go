@@ -327,6 +327,9 @@ func (m *Market) Decide(ctx context.Context, id string, d Decision) (Resource, e
 		}
 		return Resource{}, err
 	}
+	if d.Decision == "approve" {
+		m.opts.CatalogChanged()
+	}
 	return m.Resource(ctx, id)
 }
 

@@ -18,6 +18,8 @@ import (
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"ziyuan/catalog"
+	"ziyuan/catalog/bleve"
 	"ziyuan/market"
 	"ziyuan/market/files"
 	"ziyuan/market/markettest"
@@ -41,18 +43,33 @@ type env struct {
 	receipt []byte
 	// fx holds IDs made by a test's setup, by name.
 	fx map[string]string
+	// worker feeds the search engine from the outbox.
+	worker *catalog.Worker
 }
 
 var secret = []byte("0123456789abcdef0123456789abcdef")
 
-func newEnv(t *testing.T, db *store.DB) *env { return newEnvTB(t, db) }
+func newEnv(t testing.TB, db *store.DB) *env { return newEnvTB(t, db) }
 
 func newEnvTB(t testing.TB, db *store.DB) *env {
 	t.Helper()
 	me := markettest.New(t, db)
+	// The search engine behind the outbox, as serve runs it.
+	eng, err := bleve.OpenMemory(bleve.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.EnsureIndex(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	worker := catalog.NewWorker(db.DB, eng, catalog.WorkerOptions{PollInterval: 10 * time.Millisecond})
+	wctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); worker.Run(wctx) }()
+	t.Cleanup(func() { stop(); <-done; eng.Close() })
 	e := &env{Env: me, m: me.M, db: db, clock: me.Clock, tokens: map[string]string{}, users: map[string]market.User{}, fx: map[string]string{},
 		srv: web.New(web.Config{Market: me.M, Secret: secret, Clock: me.Clock.Now, Ledger: me.Ledger,
-			Inspector: files.NewInspector(files.Limits{MaxSize: 1 << 20}, me.TmpDir)})}
+			Inspector: files.NewInspector(files.Limits{MaxSize: 1 << 20}, me.TmpDir), Search: eng}), worker: worker}
 	for _, a := range market.DemoAccounts() {
 		var out struct {
 			Token string      `json:"token"`

@@ -45,6 +45,7 @@ var templateFuncs = template.FuncMap{
 		return out
 	},
 	"float":   func(n int) float64 { return float64(n) },
+	"int64":   func(n int) int64 { return int64(n) },
 	"percent": func(f float64) string { return strconv.Itoa(int(math.Round(f*100))) + "%" },
 }
 

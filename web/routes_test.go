@@ -170,6 +170,8 @@ func routeCases() []routeCase {
 			want: statuses{"anonymous": 303, "platform_admin": 200, "*": 403}},
 
 		{method: "GET", pattern: "/api/v1/taxonomy", path: fixed("/api/v1/taxonomy"), want: statuses{"*": 200}},
+		{method: "GET", pattern: "/api/v1/search", path: fixed("/api/v1/search?q=%E6%95%99%E6%A1%88&stage=%E5%88%9D%E4%B8%AD"), want: statuses{"*": 200}},
+		{method: "GET", pattern: "/search", page: true, path: fixed("/search?q=%E6%95%99%E6%A1%88"), want: statuses{"*": 200}},
 		{method: "POST", pattern: "/api/v1/resources", path: fixed("/api/v1/resources"),
 			body: func(*env, string) *body { return jsonBody(sampleMeta("角色表新建资源")) }, want: publishers(201)},
 		{method: "GET", pattern: "/api/v1/resources/:id", path: fx("/api/v1/resources/", "sample"), want: statuses{"*": 200}},

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"ziyuan/catalog"
 	"ziyuan/market"
 	"ziyuan/market/files"
 	"ziyuan/rights"
@@ -37,6 +38,8 @@ type Config struct {
 	// Inspector checks uploaded files; nil means the default limits and the system's
 	// temporary directory.
 	Inspector *files.Inspector
+	// Search answers catalog queries; nil makes search answer 503.
+	Search catalog.Engine
 }
 
 // Server is the HTTP application.
@@ -50,6 +53,7 @@ type Server struct {
 	ready     []func(context.Context) error
 	ledger    *rights.Log
 	inspector *files.Inspector
+	engine    catalog.Engine
 	pages     *pages
 	metrics   *httpMetrics
 }
@@ -81,15 +85,18 @@ func New(cfg Config) *Server {
 		ready:     append([]func(context.Context) error{cfg.Market.Ready}, cfg.Ready...),
 		ledger:    cfg.Ledger,
 		inspector: cfg.Inspector,
+		engine:    cfg.Search,
 		pages:     mustParsePages(),
 		metrics:   newHTTPMetrics(cfg.Registry),
 	}
 	s.app = fiber.New(fiber.Config{
-		AppName:               "ziyuan",
-		BodyLimit:             cfg.BodyLimit,
-		ReadTimeout:           60 * time.Second,
-		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           120 * time.Second,
+		AppName:      "ziyuan",
+		BodyLimit:    cfg.BodyLimit,
+		ReadTimeout:  60 * time.Second,
+		WriteTimeout: 60 * time.Second,
+		IdleTimeout:  120 * time.Second,
+		// Search links carry Chinese filter values, nine bytes a character once escaped.
+		ReadBufferSize:        16 << 10,
 		DisableStartupMessage: true,
 		ErrorHandler:          s.handleError,
 		// Handlers hand request strings to the domain and to logs; copying them costs little and
@@ -133,6 +140,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	api.Post("/guardians/consent", s.apiConsent)
 	api.Get("/admin/audit", s.apiAudit)
 	api.Get("/taxonomy", s.apiTaxonomy)
+	api.Get("/search", s.apiSearch)
 	api.Post("/resources", s.apiCreateResource)
 	api.Get("/resources/:id", s.apiResource)
 	api.Patch("/resources/:id", s.apiUpdateResource)
@@ -171,6 +179,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	app.Post("/admin/institution/roster", s.postRoster)
 	app.Post("/admin/institution/verify", s.postVerify)
 	app.Get("/admin/audit", s.pageAudit)
+	app.Get("/search", s.pageSearch)
 	app.Get("/resources/new", s.pagePublish)
 	app.Post("/resources/new", s.postPublish)
 	app.Get("/resources/:id", s.pageResource)
@@ -198,6 +207,17 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	app.Get("/ledger/entries/:index", s.pageLedgerEntry)
 	app.Get("/ledger/verify", s.pageVerifyReceipt)
 	app.Post("/ledger/verify", s.postVerifyReceipt)
+}
+
+// searchReady checks that the search engine answers a query.
+func searchReady(eng catalog.Engine) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if eng == nil {
+			return catalog.ErrUnavailable
+		}
+		_, err := eng.Search(ctx, catalog.Query{PerPage: 1, Page: 1})
+		return err
+	}
 }
 
 func (s *Server) readyz(c *fiber.Ctx) error {

@@ -12,11 +12,14 @@ import (
 	"strings"
 	"time"
 
+	"ziyuan/catalog"
 	"ziyuan/market"
 	"ziyuan/market/files"
 	"ziyuan/market/store"
 	"ziyuan/rights"
 	"ziyuan/web"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // openStore opens the configured database and migrates it.
@@ -63,8 +66,29 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		return err
 	}
-	m := market.New(db, market.Options{Logger: log, Ledger: lg, Blobs: blobs})
-	srv := web.New(web.Config{Market: m, Secret: secret, Logger: log, Ledger: lg,
+	eng, fresh, err := openSearch(ctx, s, log)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	worker := catalog.NewWorker(db.DB, eng, catalog.WorkerOptions{Logger: log})
+	m := market.New(db, market.Options{Logger: log, Ledger: lg, Blobs: blobs, CatalogChanged: worker.Notify})
+	if fresh {
+		log.Info("building the search index from the database")
+		if _, err := reindex(ctx, m, eng, env.stderr); err != nil {
+			return fmt.Errorf("build the search index: %w", err)
+		}
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ziyuan_catalog_outbox_lag_seconds",
+		Help: "Age of the oldest search-index change not yet applied."}, func() float64 {
+		lag, err := worker.Lag(context.Background())
+		if err != nil {
+			return -1
+		}
+		return lag.Seconds()
+	}))
+	srv := web.New(web.Config{Market: m, Secret: secret, Logger: log, Ledger: lg, Search: eng, Registry: reg,
 		Inspector: files.NewInspector(files.Limits{}, tmp)})
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
@@ -83,6 +107,9 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	ledgerDone := make(chan error, 1)
 	go func() { ledgerDone <- lg.Run(ledgerCtx) }()
 	defer func() { stopLedger(); <-ledgerDone }()
+	workerDone := make(chan struct{})
+	go func() { defer close(workerDone); worker.Run(ledgerCtx) }()
+	defer func() { stopLedger(); <-workerDone }()
 	var runErr error
 	select {
 	case runErr = <-served:

@@ -21,6 +21,7 @@ Usage:
   ziyuan admin create --login L --password P [--name N]
                                                  create a platform administrator
   ziyuan seed --demo                             load the demo institutions and accounts (idempotent)
+  ziyuan reindex                                 rebuild the search index from the database
   ziyuan ledger verify --receipt FILE --key KEY  check a ledger receipt offline
   ziyuan ledger verify --url URL [--key KEY]     audit a running server's ledger
   ziyuan ledger fsck                             recompute the ledger tree from the stored entries
@@ -71,6 +72,7 @@ func run(ctx context.Context, env *environment, args []string) error {
 		{"admin", cmdAdmin},
 		{"seed", cmdSeed},
 		{"ledger", cmdLedger},
+		{"reindex", cmdReindex},
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(env.stdout, env.getenv)

@@ -23,6 +23,8 @@ type settings struct {
 	LogFormat    string
 	LedgerOrigin string
 	LedgerKey    string
+	MeiliURL     string
+	MeiliKey     string
 }
 
 // setting is one row of the settings table: a flag and its environment fallback.
@@ -33,11 +35,13 @@ type setting struct {
 
 var settingsTable = []setting{
 	{"addr", "ZIYUAN_ADDR", ":8080", "listen address", func(s *settings) *string { return &s.Addr }},
-	{"data", "ZIYUAN_DATA", "./data", "data directory: SQLite file, keys, later the search index and files", func(s *settings) *string { return &s.Data }},
+	{"data", "ZIYUAN_DATA", "./data", "data directory: SQLite file, keys, search index, files", func(s *settings) *string { return &s.Data }},
 	{"database-url", "DATABASE_URL", "", "postgres://… selects PostgreSQL instead of SQLite", func(s *settings) *string { return &s.DatabaseURL }},
 	{"secret", "ZIYUAN_SECRET", "", "hex or base64 secret (≥ 32 bytes) for session and CSRF tokens; generated into the data directory when unset", func(s *settings) *string { return &s.Secret }},
 	{"ledger-origin", "ZIYUAN_LEDGER_ORIGIN", "ziyuan.local/ledger", "the ledger's name: the origin line of its checkpoints", func(s *settings) *string { return &s.LedgerOrigin }},
 	{"ledger-key", "ZIYUAN_LEDGER_KEY", "", "the ledger's note signing key (PRIVATE+KEY+…); generated into the data directory when unset", func(s *settings) *string { return &s.LedgerKey }},
+	{"meili-url", "MEILI_URL", "", "Meilisearch URL; unset: the embedded search index in the data directory", func(s *settings) *string { return &s.MeiliURL }},
+	{"meili-api-key", "MEILI_API_KEY", "", "Meilisearch API key", func(s *settings) *string { return &s.MeiliKey }},
 	{"log-format", "ZIYUAN_LOG_FORMAT", "", "text or json (default: text on a terminal, json otherwise)", func(s *settings) *string { return &s.LogFormat }},
 }
 
