@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"ziyuan/market/store"
 	"ziyuan/rights"
 )
@@ -112,10 +114,14 @@ func cmdLedgerVerify(ctx context.Context, env *environment, args []string) error
 	return nil
 }
 
-// readKeyArg accepts a key or the name of a file holding one.
+// readKeyArg accepts a verifier key or the name of a file holding one.
 func readKeyArg(k string) (string, error) {
-	if k == "" || strings.Count(k, "+") >= 2 && !strings.ContainsAny(k, "/\\") {
-		return strings.TrimSpace(k), nil
+	k = strings.TrimSpace(k)
+	if k == "" {
+		return "", nil
+	}
+	if _, err := note.NewVerifier(k); err == nil {
+		return k, nil
 	}
 	b, err := os.ReadFile(k)
 	if err != nil {
