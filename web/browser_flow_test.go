@@ -1,11 +1,13 @@
 package web_test
 
 import (
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -84,7 +86,7 @@ func TestBrowserPublishReviewClaimDeriveComplain(t *testing.T) {
 
 	// 2. The reviewer approves it with the whole checklist.
 	b.signIn(base, "zhou.reviewer", "/reviews")
-	b.nav(chromedp.Click(css(`a[href="/reviews`+strings.TrimPrefix(resource, "/resources")+`"]`)))
+	b.nav(chromedp.Click(css(`a[href="/reviews` + strings.TrimPrefix(resource, "/resources") + `"]`)))
 	for _, item := range market.ChecklistItems {
 		b.do(chromedp.Click(css(`#c-` + item)))
 	}
@@ -94,8 +96,18 @@ func TestBrowserPublishReviewClaimDeriveComplain(t *testing.T) {
 	}
 	b.signOut()
 
-	// 3. A student finds it, claims it, and sees the ledger entries.
-	b.signIn(base, "zhang.xiaoming", resource)
+	// 3. A student finds it by searching, claims it, and sees the ledger entries.
+	b.signIn(base, "zhang.xiaoming", "/")
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		b.nav(chromedp.Navigate(base + "/search?q=" + url.QueryEscape("光合") + "&stage=" + url.QueryEscape("初中")))
+		if strings.Contains(b.text("main"), "光合作用教学设计") || time.Now().After(deadline) {
+			break
+		}
+	}
+	if hit := b.text(".hits"); !strings.Contains(hit, "光合作用教学设计") || !strings.Contains(b.text(".facets"), "生物学") {
+		t.Fatalf("search results: %q", hit)
+	}
+	b.nav(chromedp.Click(css(`.hits a[href="` + resource + `"]`)))
 	if h := b.text("h1"); h != "光合作用教学设计" {
 		t.Fatalf("resource page h1 %q", h)
 	}
