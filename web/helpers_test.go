@@ -68,8 +68,8 @@ func newEnvTB(t testing.TB, db *store.DB) *env {
 	go func() { defer close(done); worker.Run(wctx) }()
 	t.Cleanup(func() { stop(); <-done; eng.Close() })
 	e := &env{Env: me, m: me.M, db: db, clock: me.Clock, tokens: map[string]string{}, users: map[string]market.User{}, fx: map[string]string{},
-		srv: web.New(web.Config{Market: me.M, Secret: secret, Clock: me.Clock.Now, Ledger: me.Ledger,
-			Inspector: files.NewInspector(files.Limits{MaxSize: 1 << 20}, me.TmpDir), Search: eng}), worker: worker}
+		worker: worker}
+	e.srv = newServer(e, eng)
 	for _, a := range market.DemoAccounts() {
 		var out struct {
 			Token string      `json:"token"`
@@ -82,6 +82,12 @@ func newEnvTB(t testing.TB, db *store.DB) *env {
 	e.school = *e.users["li.teacher"].InstitutionID
 	me.Clock.Advance(time.Minute)
 	return e
+}
+
+// newServer builds the application over e's market with the given search engine.
+func newServer(e *env, eng catalog.Engine) *web.Server {
+	return web.New(web.Config{Market: e.m, Secret: secret, Clock: e.clock.Now, Ledger: e.Ledger,
+		Inspector: files.NewInspector(files.Limits{MaxSize: 1 << 20}, e.TmpDir), Search: eng})
 }
 
 // openDB opens a fresh SQLite database with every schema.

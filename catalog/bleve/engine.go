@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -139,7 +140,11 @@ func Open(dir string, opts Options) (*Engine, error) {
 	}
 	idx, err := bleve.Open(dir)
 	switch {
-	case errors.Is(err, bleve.ErrorIndexPathDoesNotExist):
+	case errors.Is(err, bleve.ErrorIndexPathDoesNotExist), errors.Is(err, bleve.ErrorIndexMetaMissing) && emptyDir(dir):
+		// An empty directory is an index that was never written (or an operator's mkdir).
+		if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
 		idx, err = e.create(dir)
 	case err == nil:
 		v, verr := idx.GetInternal(schemaKey)
@@ -158,6 +163,11 @@ func Open(dir string, opts Options) (*Engine, error) {
 	}
 	e.idx = idx
 	return e, nil
+}
+
+func emptyDir(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	return err == nil && len(entries) == 0
 }
 
 // OpenMemory returns an engine on an index held in memory only, for tests and tools.
