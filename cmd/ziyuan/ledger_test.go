@@ -27,7 +27,8 @@ func startServe(t *testing.T, env envMap) (*server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, e, []string{"serve", "--addr", "127.0.0.1:0"}) }()
-	for i := 0; i < 400; i++ {
+	// Starting loads the Chinese segmenter's dictionary, which takes seconds under -race.
+	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); {
 		if m := regexp.MustCompile(`http://\S+`).FindString(out.String()); m != "" {
 			return &server{url: m, stop: func() error { cancel(); return <-done }}, nil
 		}

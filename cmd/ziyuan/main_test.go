@@ -199,7 +199,7 @@ func TestServeStartsAndStopsGracefully(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, e, []string{"serve"}) }()
 	url := ""
-	for i := 0; i < 200 && url == ""; i++ {
+	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline) && url == ""; {
 		if m := regexp.MustCompile(`http://\S+`).FindString(out.String()); m != "" {
 			url = m
 		}
