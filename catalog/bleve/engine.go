@@ -43,7 +43,7 @@ import (
 // schemaVersion changes whenever the mapping or the analysis changes in a way that needs the
 // documents indexed again. An index of another version is replaced by an empty one at Open,
 // and Fresh reports it, so that the caller reindexes.
-const schemaVersion = "ziyuan-bleve-4"
+const schemaVersion = "ziyuan-bleve-5"
 
 var schemaKey = []byte("ziyuan_schema")
 
@@ -440,9 +440,9 @@ func (e *Engine) doc(d catalog.Document) *document.Document {
 			doc.AddField(document.NewTextFieldCustom(fGrams, []uint64{uint64(i)}, []byte(s), indexed, e.gramsA))
 		}
 	}
-	// doc values uncompressed: facets and sorts read them for every match, and decompressing
-	// chunks dominated search time; they are small (a few short values per document)
-	kv := index.IndexField | index.StoreField | index.DocValues | index.SkipDVCompression
+	// Doc values stay compressed: zapx's SkipDVCompression loses doc values when segments
+	// merge after updates (facet counts then miss documents; TestFacetsSurviveSegmentMerges).
+	kv := index.IndexField | index.StoreField | index.DocValues
 	for name, v := range map[string]string{fStage: d.Stage, fGrade: d.Grade, fSubject: d.Subject,
 		fEdition: d.Edition, fVolume: d.Volume, fType: d.Type, fLicense: d.License,
 		fPriceClass: string(d.Price()), fAuthor: d.Author, fInstitution: d.Institution} {

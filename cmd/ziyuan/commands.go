@@ -14,6 +14,7 @@ import (
 
 	"ziyuan/catalog"
 	"ziyuan/market"
+	"ziyuan/market/demodata"
 	"ziyuan/market/files"
 	"ziyuan/market/store"
 	"ziyuan/rights"
@@ -192,7 +193,7 @@ func cmdAdmin(ctx context.Context, env *environment, args []string) error {
 func cmdSeed(ctx context.Context, env *environment, args []string) error {
 	var demo bool
 	s, err := parseFlags("seed", env, args, func(fs *flag.FlagSet) {
-		fs.BoolVar(&demo, "demo", false, "load the demo institutions and accounts")
+		fs.BoolVar(&demo, "demo", false, "load the demo institutions, accounts and resources")
 	})
 	if err != nil {
 		return err
@@ -200,20 +201,61 @@ func cmdSeed(ctx context.Context, env *environment, args []string) error {
 	if !demo {
 		return usageError{"seed needs --demo (the only data set so far)"}
 	}
-	db, err := openStore(ctx, s, s.logger(env.stderr))
+	log := s.logger(env.stderr)
+	db, err := openStore(ctx, s, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	m := market.New(db, market.Options{})
+	lg, err := openLedger(ctx, s, db, rights.Config{Logger: log})
+	if err != nil {
+		return err
+	}
+	blobs, err := files.NewLocalBlobs(filepath.Join(s.Data, "blobs"))
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(s.Data, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return err
+	}
+	m := market.New(db, market.Options{Logger: log, Ledger: lg, Blobs: blobs})
 	n, err := m.SeedDemo(ctx)
 	if err != nil {
 		return domainError(err)
 	}
-	if n == 0 {
+	// Publishing derivatives waits for their parents' ledger entries: run the sequencer.
+	ledgerCtx, stopLedger := context.WithCancel(ctx)
+	ledgerDone := make(chan error, 1)
+	go func() { ledgerDone <- lg.Run(ledgerCtx) }()
+	bar := newProgress(env.stderr, "demo resources", len(demodata.Items()))
+	rep, err := demodata.Seed(ctx, m, files.NewInspector(files.Limits{}, tmp), bar.set)
+	bar.done()
+	stopLedger()
+	if lerr := <-ledgerDone; lerr != nil && err == nil {
+		err = lerr
+	}
+	if err != nil {
+		return domainError(err)
+	}
+	// Integrate what is left and sign a checkpoint covering it, so the demo ledger verifies now.
+	for {
+		k, err := lg.Integrate(ctx)
+		if err != nil {
+			return err
+		}
+		if k == 0 {
+			break
+		}
+	}
+	if _, _, err := lg.Publish(ctx); err != nil {
+		return err
+	}
+	if n == 0 && rep.Published == 0 {
 		fmt.Fprintln(env.stdout, "demo data already present; nothing to add")
 	} else {
-		fmt.Fprintf(env.stdout, "demo data loaded: %d records added\n", n)
+		fmt.Fprintf(env.stdout, "demo data loaded: %d accounts and institutions, %d resources published (%d claims, %d ratings)\n",
+			n, rep.Published, rep.Claims, rep.Ratings)
 	}
 	fmt.Fprintf(env.stdout, "demo accounts (password %s):\n", market.DemoPassword)
 	for _, a := range market.DemoAccounts() {

@@ -1,0 +1,5 @@
+//go:build !race
+
+package demodata
+
+const raceDetector = false
