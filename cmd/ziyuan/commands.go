@@ -191,9 +191,10 @@ func cmdAdmin(ctx context.Context, env *environment, args []string) error {
 }
 
 func cmdSeed(ctx context.Context, env *environment, args []string) error {
-	var demo bool
+	var demo, resources bool
 	s, err := parseFlags("seed", env, args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&demo, "demo", false, "load the demo institutions, accounts and resources")
+		fs.BoolVar(&resources, "resources", true, "with --demo: also publish the demo resources")
 	})
 	if err != nil {
 		return err
@@ -215,41 +216,16 @@ func cmdSeed(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(s.Data, "tmp")
-	if err := os.MkdirAll(tmp, 0o700); err != nil {
-		return err
-	}
 	m := market.New(db, market.Options{Logger: log, Ledger: lg, Blobs: blobs})
 	n, err := m.SeedDemo(ctx)
 	if err != nil {
 		return domainError(err)
 	}
-	// Publishing derivatives waits for their parents' ledger entries: run the sequencer.
-	ledgerCtx, stopLedger := context.WithCancel(ctx)
-	ledgerDone := make(chan error, 1)
-	go func() { ledgerDone <- lg.Run(ledgerCtx) }()
-	bar := newProgress(env.stderr, "demo resources", len(demodata.Items()))
-	rep, err := demodata.Seed(ctx, m, files.NewInspector(files.Limits{}, tmp), bar.set)
-	bar.done()
-	stopLedger()
-	if lerr := <-ledgerDone; lerr != nil && err == nil {
-		err = lerr
-	}
-	if err != nil {
-		return domainError(err)
-	}
-	// Integrate what is left and sign a checkpoint covering it, so the demo ledger verifies now.
-	for {
-		k, err := lg.Integrate(ctx)
-		if err != nil {
+	var rep demodata.SeedReport
+	if resources {
+		if rep, err = seedResources(ctx, s, m, lg, env); err != nil {
 			return err
 		}
-		if k == 0 {
-			break
-		}
-	}
-	if _, _, err := lg.Publish(ctx); err != nil {
-		return err
 	}
 	if n == 0 && rep.Published == 0 {
 		fmt.Fprintln(env.stdout, "demo data already present; nothing to add")
@@ -266,6 +242,39 @@ func cmdSeed(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintf(env.stdout, "  %-16s %s %s\n", a.Login, padWide(a.Name, 14), strings.Join(roles, ","))
 	}
 	return nil
+}
+
+// seedResources publishes the demo resources with the ledger's sequencer running (approving a
+// derivative waits for its parents' entries), then signs a checkpoint covering them all.
+func seedResources(ctx context.Context, s *settings, m *market.Market, lg *rights.Log, env *environment) (demodata.SeedReport, error) {
+	tmp := filepath.Join(s.Data, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return demodata.SeedReport{}, err
+	}
+	ledgerCtx, stopLedger := context.WithCancel(ctx)
+	ledgerDone := make(chan error, 1)
+	go func() { ledgerDone <- lg.Run(ledgerCtx) }()
+	bar := newProgress(env.stderr, "demo resources", len(demodata.Items()))
+	rep, err := demodata.Seed(ctx, m, files.NewInspector(files.Limits{}, tmp), bar.set)
+	bar.done()
+	stopLedger()
+	if lerr := <-ledgerDone; lerr != nil && err == nil {
+		err = lerr
+	}
+	if err != nil {
+		return rep, domainError(err)
+	}
+	for {
+		k, err := lg.Integrate(ctx)
+		if err != nil {
+			return rep, err
+		}
+		if k == 0 {
+			break
+		}
+	}
+	_, _, err = lg.Publish(ctx)
+	return rep, err
 }
 
 // domainError gives a domain error its English message for the terminal.

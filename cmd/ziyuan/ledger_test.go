@@ -89,7 +89,7 @@ func token(t *testing.T, base, login string) string {
 func TestLedgerLifecycle(t *testing.T) {
 	dir := t.TempDir()
 	env := envMap{"ZIYUAN_DATA": dir, "ZIYUAN_LOG_FORMAT": "json"}
-	if _, err := runCLI(t, env, "seed", "--demo"); err != nil {
+	if _, err := runCLI(t, env, "seed", "--demo", "--resources=false"); err != nil {
 		t.Fatal(err)
 	}
 	backup := filepath.Join(t.TempDir(), "old.db")

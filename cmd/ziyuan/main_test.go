@@ -37,8 +37,11 @@ func TestMigrateSeedAndAdminCreate(t *testing.T) {
 		t.Fatalf("second migrate: %q", out)
 	}
 	out, err = runCLI(t, env, "seed", "--demo")
-	if err != nil || !strings.Contains(out, "demo data loaded") || !strings.Contains(out, "li.teacher") {
+	if err != nil || !strings.Contains(out, "resources published") || !strings.Contains(out, "li.teacher") {
 		t.Fatalf("seed: %v %q", err, out)
+	}
+	if out, err := runCLI(t, env, "ledger", "fsck"); err != nil || !strings.Contains(out, "ledger ok") || strings.Contains(out, " 0 entries") {
+		t.Fatalf("fsck after the demo seed: %v %q", err, out)
 	}
 	if out, err := runCLI(t, env, "seed", "--demo"); err != nil || !strings.Contains(out, "already present") {
 		t.Fatalf("second seed: %v %q", err, out)
@@ -67,7 +70,7 @@ func TestMigrateOnPostgres(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if out, err := runCLI(t, env, "seed", "--demo"); err != nil || !strings.Contains(out, "demo data loaded") {
+	if out, err := runCLI(t, env, "seed", "--demo", "--resources=false"); err != nil || !strings.Contains(out, "demo data loaded") {
 		t.Fatalf("seed on PostgreSQL: %v %q", err, out)
 	}
 }
