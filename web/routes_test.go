@@ -79,6 +79,9 @@ func form(kv ...string) *body {
 	return &body{"application/x-www-form-urlencoded", []byte(b.String())}
 }
 
+// moreRouteCases lets a feature's own test file add its routes' rows (from an init function).
+var moreRouteCases []func() []routeCase
+
 // fx builds a path around a fixture ID made by the test's setup.
 func fx(prefix, name string, suffix ...string) func(*env) string {
 	return func(e *env) string { return prefix + e.fx[name] + strings.Join(suffix, "") }
@@ -272,6 +275,9 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 		}
 		e.fx["link"] = res.Header.Get("Location")
 		cases := routeCases()
+		for _, more := range moreRouteCases {
+			cases = append(cases, more()...)
+		}
 		covered := map[string]bool{}
 		for _, c := range cases {
 			covered[c.method+" "+c.pattern] = true
