@@ -74,9 +74,11 @@ type Event struct {
 	Payload         []byte // the raw payload as received
 }
 
-// WebhookParser verifies a webhook's signature and turns it into an Event.
+// WebhookParser verifies a webhook's signature and turns it into an Event; ParseStored reads
+// again a payload that was verified when it arrived (events are stored, then applied).
 type WebhookParser interface {
 	ParseWebhook(payload []byte, signatureHeader string) (Event, error)
+	ParseStored(payload []byte) (Event, error)
 }
 
 // Payouts moves sellers' shares through a provider's connected accounts.

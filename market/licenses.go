@@ -62,6 +62,8 @@ type licenseRow struct {
 	ID           string `gorm:"primaryKey"`
 	ResourceID   string
 	HolderID     string
+	// HolderInstitutionID is set on institution licences, which cover every member.
+	HolderInstitutionID *string
 	Scope        string
 	Source       string
 	License      string
@@ -181,11 +183,12 @@ func (m *Market) recordGrant(ctx context.Context, tx *gorm.DB, lic licenseRow) e
 	return m.record(ctx, tx, "license.granted:"+lic.ID, e, lic.ID)
 }
 
-// activeLicense returns holder's active licence to a resource, if any.
+// activeLicense returns holder's active licence to a resource, if any: its own, or an
+// institution licence of its institution.
 func activeLicense(db *gorm.DB, resourceID, holder string) (*licenseRow, error) {
 	var rows []licenseRow
-	if err := db.Where("resource_id = ? AND holder_id = ? AND status = ?", resourceID, holder, LicenseActive).
-		Order("granted_at").Limit(1).Find(&rows).Error; err != nil {
+	if err := db.Where("resource_id = ? AND status = ? AND (holder_id = ? OR holder_institution_id = (SELECT institution_id FROM users WHERE id = ?))",
+		resourceID, LicenseActive, holder, holder).Order("granted_at").Limit(1).Find(&rows).Error; err != nil {
 		return nil, err
 	}
 	if len(rows) == 0 {

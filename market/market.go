@@ -8,6 +8,8 @@ import (
 
 	"gorm.io/gorm"
 
+	"ziyuan/billing"
+	"ziyuan/billing/invoice"
 	"ziyuan/catalog"
 	"ziyuan/market/store"
 	"ziyuan/rights"
@@ -30,6 +32,11 @@ type Options struct {
 	Ledger *rights.Log
 	// Blobs stores file contents. Required for resources with files.
 	Blobs Blobs
+	// Providers take payments, by name ("invoice", "stripe"); the invoice provider is always
+	// there unless replaced.
+	Providers map[string]billing.Provider
+	// Fees divide every sale between the platform and the seller (default billing.DefaultFees).
+	Fees billing.Fees
 	// CatalogChanged is called after a change to the search index was committed to the outbox,
 	// so that the worker applies it at once rather than at its next poll.
 	CatalogChanged func()
@@ -67,6 +74,15 @@ func New(db *store.DB, opts Options) *Market {
 	}
 	if opts.MaxRosterRows == 0 {
 		opts.MaxRosterRows = 5000
+	}
+	if opts.Providers == nil {
+		opts.Providers = map[string]billing.Provider{}
+	}
+	if _, ok := opts.Providers[ProviderInvoice]; !ok {
+		opts.Providers[ProviderInvoice] = invoice.New()
+	}
+	if opts.Fees == (billing.Fees{}) {
+		opts.Fees = billing.DefaultFees
 	}
 	if opts.CatalogChanged == nil {
 		opts.CatalogChanged = func() {}

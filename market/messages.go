@@ -132,6 +132,20 @@ const (
 	MsgLinkInvalid         MsgKey = "link_invalid"
 	MsgLinkExpired         MsgKey = "link_expired"
 	MsgSearchDown          MsgKey = "search_down"
+	MsgStudentsDoNotPay    MsgKey = "students_do_not_pay"
+	MsgIdempotencyKey      MsgKey = "idempotency_key"
+	MsgIdempotencyReused   MsgKey = "idempotency_reused"
+	MsgInvoiceInstitutions MsgKey = "invoice_institutions"
+	MsgNotForSale          MsgKey = "not_for_sale"
+	MsgScopeNotSold        MsgKey = "scope_not_sold"
+	MsgOwnPurchase         MsgKey = "own_purchase"
+	MsgInstitutionScope    MsgKey = "institution_scope"
+	MsgClassroomScope      MsgKey = "classroom_scope"
+	MsgBeneficiary         MsgKey = "beneficiary"
+	MsgPaymentsDown        MsgKey = "payments_down"
+	MsgNotInvoice          MsgKey = "not_invoice"
+	MsgOrderState          MsgKey = "order_state"
+	MsgBadWebhook          MsgKey = "bad_webhook"
 )
 
 var messages = map[MsgKey]struct{ zh, en string }{
@@ -228,11 +242,25 @@ var messages = map[MsgKey]struct{ zh, en string }{
 	MsgLedgerInvalid:       {"账本请求无效：%s", "Invalid ledger request: %s"},
 	MsgLedgerVerify:        {"验证失败：%s", "Verification failed: %s"},
 	// The inspector of market/files words its refusals itself, in both languages.
-	MsgUpload:       {"%[1]s", "%[2]s"},
-	MsgBadMultipart: {"上传表单格式错误：%s", "Malformed upload form: %s"},
-	MsgLinkInvalid:  {"下载链接无效。", "The download link is invalid."},
-	MsgSearchDown:   {"搜索服务暂时不可用，请稍后重试。", "Search is unavailable for a moment; please try again shortly."},
-	MsgLinkExpired:  {"下载链接已过期（有效期 5 分钟），请回到资源页重新下载。", "The download link has expired (links last 5 minutes); download again from the resource page."},
+	MsgUpload:              {"%[1]s", "%[2]s"},
+	MsgBadMultipart:        {"上传表单格式错误：%s", "Malformed upload form: %s"},
+	MsgLinkInvalid:         {"下载链接无效。", "The download link is invalid."},
+	MsgStudentsDoNotPay:    {"学生不能付款；请由监护人或学校为你购买。", "Students never pay; a guardian or the school buys for them."},
+	MsgIdempotencyKey:      {"请求须带 Idempotency-Key 请求头（1–%d 个字符），重试时使用同一个值。", "The request needs an Idempotency-Key header (1–%d characters), the same on every retry."},
+	MsgIdempotencyReused:   {"该 Idempotency-Key 已用于另一笔不同内容的订单。", "This Idempotency-Key was used for a different order."},
+	MsgInvoiceInstitutions: {"采购单付款仅供机构管理员为本机构购买。", "Purchase-order payment is for institution admins buying for their institution."},
+	MsgNotForSale:          {"《%s》是免费资源，无需购买，直接获取即可。", "%q is free: claim it instead of buying."},
+	MsgScopeNotSold:        {"《%s》不出售“%s”范围的授权。", "%q is not sold with the %q scope."},
+	MsgOwnPurchase:         {"不能购买自己发布的资源。", "You cannot buy your own resource."},
+	MsgInstitutionScope:    {"机构授权只能由机构管理员为本机构购买。", "Institution licences are bought by institution admins for their institution."},
+	MsgClassroomScope:      {"班级授权由教师或机构管理员为本校学生购买，并须列出学生。", "Classroom licences are bought by teachers or institution admins for their own students, named in beneficiaries."},
+	MsgBeneficiary:         {"不能为用户“%s”购买：须为本人、所监护的学生或本机构已实名的成员（未满14周岁须有监护人同意）。", "Cannot buy for user %q: it must be yourself, your ward or a verified member of your institution (under 14: with guardian consent)."},
+	MsgPaymentsDown:        {"支付服务暂时不可用，请稍后重试（订单已保存，可用同一请求重试）。", "Payments are unavailable for a moment; retry shortly with the same request (the order is saved)."},
+	MsgNotInvoice:          {"该订单不是采购单付款，不能人工确认。", "This order is not paid by purchase order and cannot be confirmed by hand."},
+	MsgOrderState:          {"订单当前状态为“%s”，不能进行此操作。", "The order is %s; this is not possible now."},
+	MsgBadWebhook:          {"通知签名或格式无效。", "The notification's signature or format is invalid."},
+	MsgSearchDown:          {"搜索服务暂时不可用，请稍后重试。", "Search is unavailable for a moment; please try again shortly."},
+	MsgLinkExpired:         {"下载链接已过期（有效期 5 分钟），请回到资源页重新下载。", "The download link has expired (links last 5 minutes); download again from the resource page."},
 }
 
 // MessageKeys lists every catalogued message, for completeness tests.

@@ -112,14 +112,18 @@ func New(t testing.TB, db *store.DB) *Env {
 	return e
 }
 
-// As returns a context acting as the demo user login.
+// As returns a context acting as the user login (a demo account or one a test created).
 func (e *Env) As(t testing.TB, login string) context.Context {
 	t.Helper()
+	base := market.WithActor(context.Background(), market.Actor{IP: netip.MustParseAddr("203.0.113.7"), RequestID: "test"})
 	u, ok := e.Users[login]
 	if !ok {
-		t.Fatalf("no demo user %s", login)
+		ctx, err := e.M.ActAs(base, login)
+		if err != nil {
+			t.Fatalf("act as %s: %v", login, err)
+		}
+		return ctx
 	}
-	base := market.WithActor(context.Background(), market.Actor{IP: netip.MustParseAddr("203.0.113.7"), RequestID: "test"})
 	a, err := e.M.ActorFor(base, u.ID)
 	if err != nil {
 		t.Fatalf("actor %s: %v", login, err)
