@@ -117,18 +117,19 @@ func (m *Market) Ratings(ctx context.Context, resourceID string, p Paging) (Page
 		return out, Internal(err)
 	}
 	var rows []struct {
-		ratingRow
-		Name string
+		ResourceID, UserID, Text, Name string
+		Stars                          int
+		CreatedAt, UpdatedAt           time.Time
 	}
-	err = q.Select("ratings.*, users.name").Joins("JOIN users ON users.id = ratings.user_id").
+	err = q.Select("ratings.resource_id, ratings.user_id, ratings.text, ratings.stars, ratings.created_at, ratings.updated_at, users.name").Joins("JOIN users ON users.id = ratings.user_id").
 		Order("ratings.updated_at DESC, ratings.user_id").Offset(p.offset()).Limit(p.PerPage).Scan(&rows).Error
 	if err != nil {
 		return out, Internal(err)
 	}
 	out.Page, out.PerPage, out.Items = p.Page, p.PerPage, make([]Rating, len(rows))
 	for i, r := range rows {
-		out.Items[i] = r.ratingRow.view()
-		out.Items[i].Author = r.Name
+		out.Items[i] = Rating{ResourceID: r.ResourceID, UserID: r.UserID, Author: r.Name, Stars: r.Stars, Text: r.Text,
+			CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 	}
 	return out, nil
 }

@@ -271,6 +271,11 @@ func TestRatingsAndPaidItems(t *testing.T) {
 		if view.RatingCount != 1 || view.Rating != 3 {
 			t.Fatalf("rating count %d avg %v, want one rating of 3", view.RatingCount, view.Rating)
 		}
+		list, err := e.M.Ratings(context.Background(), free.ID, market.Paging{})
+		wantCode(t, err, "")
+		if list.Total != 1 || list.Items[0].Stars != 3 || list.Items[0].Text != "一般" || list.Items[0].Author != "孙同学" || list.Items[0].UpdatedAt.IsZero() {
+			t.Fatalf("ratings %+v", list.Items)
+		}
 
 		_, _, err = e.M.Claim(student, paid.ID)
 		wantCode(t, err, market.CodePaymentRequired)

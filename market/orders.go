@@ -810,3 +810,95 @@ func (m *Market) MyEarnings(ctx context.Context, p Paging) (Balance, int64, erro
 	}
 	return out, total, nil
 }
+
+// StatementLine is one balance movement in a seller's monthly payout statement.
+type StatementLine struct {
+	At        time.Time `json:"at"`
+	Kind      string    `json:"kind"`
+	OrderID   string    `json:"order_id"`
+	Title     string    `json:"title"`
+	AmountFen int64     `json:"amount_fen"`
+	Reason    string    `json:"reason,omitempty"`
+}
+
+// Statement is a seller's payout statement for one month (China time): the movements, the
+// opening and closing balance. Sellers without a payout account hand it to their institution,
+// which settles offline.
+type Statement struct {
+	SellerID   string          `json:"seller_id"`
+	Seller     string          `json:"seller"`
+	Month      string          `json:"month"`
+	OpeningFen int64           `json:"opening_fen"`
+	ClosingFen int64           `json:"closing_fen"`
+	Lines      []StatementLine `json:"lines"`
+}
+
+// MyStatement returns the acting seller's statement for month (YYYY-MM).
+func (m *Market) MyStatement(ctx context.Context, month string) (Statement, error) {
+	a, err := requireSignedIn(ctx)
+	if err != nil {
+		return Statement{}, err
+	}
+	start, err := time.ParseInLocation("2006-01", month, chinaTime)
+	if err != nil {
+		return Statement{}, Errorf(CodeInvalid, MsgFieldFormat, "month", "YYYY-MM")
+	}
+	end := start.AddDate(0, 1, 0)
+	st := Statement{SellerID: a.UserID, Month: month, Lines: []StatementLine{}}
+	var me userRow
+	if err := m.db.WithContext(ctx).Select("name").Where("id = ?", a.UserID).Take(&me).Error; err != nil {
+		return st, Internal(err)
+	}
+	st.Seller = me.Name
+	db := m.db.WithContext(ctx)
+	if err := db.Model(&balanceRow{}).Where("seller_id = ? AND created_at < ?", a.UserID, start.UTC()).
+		Select("COALESCE(SUM(amount_fen), 0)").Scan(&st.OpeningFen).Error; err != nil {
+		return st, Internal(err)
+	}
+	var rows []struct {
+		Kind      string
+		AmountFen int64
+		OrderID   string
+		Reason    string
+		CreatedAt time.Time
+		Title     string
+	}
+	err = db.Table("balance_transactions").
+		Select("balance_transactions.kind, balance_transactions.amount_fen, balance_transactions.order_id, balance_transactions.reason, balance_transactions.created_at, COALESCE((SELECT MIN(title) FROM order_items WHERE order_items.order_id = balance_transactions.order_id AND order_items.seller_id = balance_transactions.seller_id), '') AS title").
+		Where("seller_id = ? AND created_at >= ? AND created_at < ?", a.UserID, start.UTC(), end.UTC()).Order("id").Scan(&rows).Error
+	if err != nil {
+		return st, Internal(err)
+	}
+	st.ClosingFen = st.OpeningFen
+	for _, r := range rows {
+		st.Lines = append(st.Lines, StatementLine{At: r.CreatedAt, Kind: r.Kind, OrderID: r.OrderID, Title: r.Title, AmountFen: r.AmountFen, Reason: r.Reason})
+		st.ClosingFen += r.AmountFen
+	}
+	return st, nil
+}
+
+// PendingPurchaseOrders lists the invoiced orders of the admin's institution that wait for
+// confirmation of payment.
+func (m *Market) PendingPurchaseOrders(ctx context.Context) ([]Order, error) {
+	a, err := requireRole(ctx, RoleInstitutionAdmin)
+	if err != nil {
+		return nil, err
+	}
+	var rows []orderRow
+	if err := m.db.WithContext(ctx).Where("institution_id = ? AND provider = ? AND status = ?", a.InstitutionID, ProviderInvoice, billing.StatusPending).
+		Order("created_at").Find(&rows).Error; err != nil {
+		return nil, Internal(err)
+	}
+	out := make([]Order, 0, len(rows))
+	for _, r := range rows {
+		o, err := m.orderView(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// ProviderNames lists the configured payment providers.
+func (m *Market) ProviderNames() []string { return m.providerNames() }

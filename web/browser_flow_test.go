@@ -15,11 +15,13 @@ import (
 )
 
 // signIn signs the browser in as login, starting from any page, and lands on next.
-func (p *page) signIn(base, login, next string) {
+func (p *page) signIn(base, login, next string) { p.signInWith(base, login, market.DemoPassword, next) }
+
+func (p *page) signInWith(base, login, password, next string) {
 	p.t.Helper()
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	p.nav(chromedp.Navigate(base + "/login?next=" + next))
-	p.do(chromedp.SendKeys(css(`#login`), login), chromedp.SendKeys(css(`#password`), market.DemoPassword))
+	p.do(chromedp.SendKeys(css(`#login`), login), chromedp.SendKeys(css(`#password`), password))
 	p.nav(chromedp.Click(css(`form[action="/login"] button[type=submit]`)))
 }
 

@@ -325,3 +325,6 @@ func (e *env) waitCheckpoint(t testing.TB) int64 {
 	t.Fatal("no checkpoint covers the ledger")
 	return 0
 }
+
+// chinaTime is the zone pages and statements use.
+func chinaTime() *time.Location { return time.FixedZone("CST", 8*60*60) }

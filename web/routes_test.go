@@ -43,6 +43,8 @@ type routeCase struct {
 	path            func(e *env) string
 	body            func(e *env, role string) *body
 	want            statuses
+	// headers are extra request headers, name and value pairs.
+	headers []string
 }
 
 func fixed(p string) func(*env) string { return func(*env) string { return p } }
@@ -274,6 +276,7 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 			t.Fatalf("download: %d", res.StatusCode)
 		}
 		e.fx["link"] = res.Header.Get("Location")
+		e.orderFixtures(t)
 		cases := routeCases()
 		for _, more := range moreRouteCases {
 			cases = append(cases, more()...)
@@ -313,7 +316,7 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 				if c.page {
 					status = browsers[r.role].pageRequest(t, c.method, c.path(e), b)
 				} else {
-					res := e.do(t, c.method, c.path(e), e.tokens[r.login], b)
+					res := e.do(t, c.method, c.path(e), e.tokens[r.login], b, c.headers...)
 					res.Body.Close()
 					status = res.StatusCode
 				}

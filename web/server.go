@@ -40,6 +40,8 @@ type Config struct {
 	Inspector *files.Inspector
 	// Search answers catalog queries; nil makes search answer 503.
 	Search catalog.Engine
+	// OnPayment is called after a payment notification was stored, to apply it at once.
+	OnPayment func()
 }
 
 // Server is the HTTP application.
@@ -54,6 +56,7 @@ type Server struct {
 	ledger    *rights.Log
 	inspector *files.Inspector
 	engine    catalog.Engine
+	onPayment func()
 	pages     *pages
 	metrics   *httpMetrics
 }
@@ -73,6 +76,9 @@ func New(cfg Config) *Server {
 		// One file of the 200 MiB that API.md allows, with room for the form around it.
 		cfg.BodyLimit = files.DefaultMaxSize + 10<<20
 	}
+	if cfg.OnPayment == nil {
+		cfg.OnPayment = func() {}
+	}
 	if cfg.Inspector == nil {
 		cfg.Inspector = files.NewInspector(files.Limits{}, "")
 	}
@@ -86,6 +92,7 @@ func New(cfg Config) *Server {
 		ledger:    cfg.Ledger,
 		inspector: cfg.Inspector,
 		engine:    cfg.Search,
+		onPayment: cfg.OnPayment,
 		pages:     mustParsePages(),
 		metrics:   newHTTPMetrics(cfg.Registry),
 	}
@@ -155,6 +162,13 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	api.Get("/complaints", s.apiComplaints)
 	api.Post("/complaints/:id/decide", s.apiDecideComplaint)
 	api.Post("/courses/:id/enroll", s.apiEnroll)
+	api.Post("/orders", s.apiCreateOrder)
+	api.Get("/orders/:id", s.apiOrder)
+	api.Post("/orders/:id/confirm", s.apiConfirmOrder)
+	api.Post("/orders/:id/refund", s.apiRefundOrder)
+	api.Post("/billing/stripe/webhook", s.apiStripeWebhook)
+	api.Get("/me/orders", s.apiMyOrders)
+	api.Get("/me/earnings", s.apiMyEarnings)
 	api.Get("/me/licenses", s.apiMyLicenses)
 	api.Get("/me/resources", s.apiMyResources)
 	api.Get("/ledger/checkpoint", s.apiCheckpoint)
@@ -191,6 +205,14 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	app.Post("/resources/:id/rate", s.postRate)
 	app.Post("/resources/:id/complain", s.postComplain)
 	app.Post("/resources/:id/enroll", s.postEnroll)
+	app.Get("/resources/:id/buy", s.pageBuy)
+	app.Post("/resources/:id/buy", s.postBuy)
+	app.Get("/orders", s.pageOrders)
+	app.Get("/orders/:id", s.pageOrder)
+	app.Post("/orders/:id/confirm", s.postConfirmOrder)
+	app.Post("/orders/:id/refund", s.postRefundOrder)
+	app.Get("/earnings", s.pageEarnings)
+	app.Get("/earnings/statement", s.statement)
 	app.Get("/reviews", s.pageReviews)
 	app.Get("/reviews/:id", s.pageReview)
 	app.Post("/reviews/:id", s.postReview)
