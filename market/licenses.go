@@ -59,20 +59,20 @@ type License struct {
 }
 
 type licenseRow struct {
-	ID           string `gorm:"primaryKey"`
-	ResourceID   string
-	HolderID     string
+	ID         string `gorm:"primaryKey"`
+	ResourceID string
+	HolderID   string
 	// HolderInstitutionID is set on institution licences, which cover every member.
 	HolderInstitutionID *string
-	Scope        string
-	Source       string
-	License      string
-	PriceFen     int64
-	OrderID      *string
-	Status       string
-	GrantedAt    time.Time
-	RevokedAt    *time.Time
-	RevokeReason string
+	Scope               string
+	Source              string
+	License             string
+	PriceFen            int64
+	OrderID             *string
+	Status              string
+	GrantedAt           time.Time
+	RevokedAt           *time.Time
+	RevokeReason        string
 }
 
 func (licenseRow) TableName() string { return "licenses" }

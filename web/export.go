@@ -1,8 +1,8 @@
 package web
 
 import (
-	"fmt"
 	"encoding/csv"
+	"fmt"
 	"io"
 
 	"github.com/xuri/excelize/v2"
