@@ -138,3 +138,13 @@ func TestPanicsBecomeInternalErrors(t *testing.T) {
 		t.Fatalf("after a panic: %v %v", res, err)
 	}
 }
+
+func TestOpenAPIPartsRefuseDuplicates(t *testing.T) {
+	if _, err := buildOpenAPI(); err != nil {
+		t.Fatalf("the embedded parts do not merge: %v", err)
+	}
+	dst := map[string]any{"/a": 1}
+	if err := mergeMap(dst, map[string]any{"/a": 2}, "paths", "x.json"); err == nil {
+		t.Fatal("a path defined twice was merged")
+	}
+}

@@ -57,6 +57,7 @@ type Server struct {
 	inspector *files.Inspector
 	engine    catalog.Engine
 	onPayment func()
+	openAPI   []byte
 	pages     *pages
 	metrics   *httpMetrics
 }
@@ -96,6 +97,11 @@ func New(cfg Config) *Server {
 		pages:     mustParsePages(),
 		metrics:   newHTTPMetrics(cfg.Registry),
 	}
+	doc, err := buildOpenAPI()
+	if err != nil {
+		panic(err) // the embedded document is part of the build; a test catches this first
+	}
+	s.openAPI = doc
 	s.app = fiber.New(fiber.Config{
 		AppName:      "ziyuan",
 		BodyLimit:    cfg.BodyLimit,
@@ -129,7 +135,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	app.Get("/readyz", s.readyz)
 	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
-	app.Get("/api/openapi.json", serveOpenAPI)
+	app.Get("/api/openapi.json", s.serveOpenAPI)
 	app.Get("/static/*", s.static)
 
 	api := app.Group("/api/v1")
