@@ -89,8 +89,15 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 		}
 		return lag.Seconds()
 	}))
+	payments := make(chan struct{}, 1)
+	notifyPayments := func() {
+		select {
+		case payments <- struct{}{}:
+		default:
+		}
+	}
 	srv := web.New(web.Config{Market: m, Secret: secret, Logger: log, Ledger: lg, Search: eng, Registry: reg,
-		Inspector: files.NewInspector(files.Limits{}, tmp)})
+		Inspector: files.NewInspector(files.Limits{}, tmp), OnPayment: notifyPayments})
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
 		return err
@@ -111,6 +118,11 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	workerDone := make(chan struct{})
 	go func() { defer close(workerDone); worker.Run(ledgerCtx) }()
 	defer func() { stopLedger(); <-workerDone }()
+	// Stored payment notifications are applied here, so none is lost if the process stops
+	// between answering the provider and applying them.
+	paymentsDone := make(chan struct{})
+	go func() { defer close(paymentsDone); m.RunPaymentEvents(ledgerCtx, payments, 5*time.Second) }()
+	defer func() { stopLedger(); <-paymentsDone }()
 	var runErr error
 	select {
 	case runErr = <-served:
