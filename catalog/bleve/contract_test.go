@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"ziyuan/catalog"
 	"ziyuan/catalog/bleve"
@@ -29,6 +30,19 @@ func TestContractDisk(t *testing.T) {
 		}
 		t.Cleanup(func() { e.Close() })
 		return e
+	})
+}
+
+// TestContractCached runs the contract through the result cache that serve puts in front of
+// the engine: caching must not change any answer.
+func TestContractCached(t *testing.T) {
+	catalogtest.RunContract(t, func(t *testing.T) catalog.Engine {
+		e, err := bleve.OpenMemory(bleve.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.Close() })
+		return catalog.NewCached(e, 64, time.Minute)
 	})
 }
 

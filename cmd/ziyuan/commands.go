@@ -67,11 +67,14 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		return err
 	}
-	eng, fresh, err := openSearch(ctx, s, log)
+	index, fresh, err := openSearch(ctx, s, log)
 	if err != nil {
 		return err
 	}
-	defer eng.Close()
+	defer index.Close()
+	// Results live a second: hot queries are answered from memory, and a change applied by
+	// another instance's worker shows within the 2 s API.md promises.
+	eng := catalog.NewCached(index, 4096, time.Second)
 	worker := catalog.NewWorker(db.DB, eng, catalog.WorkerOptions{Logger: log})
 	m := market.New(db, market.Options{Logger: log, Ledger: lg, Blobs: blobs, CatalogChanged: worker.Notify})
 	if fresh {
