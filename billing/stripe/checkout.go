@@ -102,7 +102,7 @@ func (p *Provider) Checkout(ctx context.Context, req billing.CheckoutRequest) (b
 	prepare(ctx, &params.Params, CheckoutIdempotencyKey(req.OrderID))
 	s, err := p.api.CheckoutSessions.New(params)
 	if err != nil {
-		return billing.Checkout{}, classify(op, err)
+		return billing.Checkout{}, p.classify(op, err)
 	}
 	if s.ID == "" || s.URL == "" {
 		return billing.Checkout{}, unreadable(op, "a session without ID or URL")

@@ -22,7 +22,7 @@ func (p *Provider) Refund(ctx context.Context, paymentIntentID string, amountFen
 	prepare(ctx, &params.Params, idempotencyKey)
 	r, err := p.api.Refunds.New(params)
 	if err != nil {
-		return "", classify(op, err)
+		return "", p.classify(op, err)
 	}
 	if r.ID == "" {
 		return "", unreadable(op, "a refund without ID")
@@ -57,7 +57,7 @@ func (p *Provider) CreateAccount(ctx context.Context, sellerID, email string) (s
 	prepare(ctx, &params.Params, AccountIdempotencyKey(sellerID))
 	a, err := p.api.Accounts.New(params)
 	if err != nil {
-		return "", classify(op, err)
+		return "", p.classify(op, err)
 	}
 	if a.ID == "" {
 		return "", unreadable(op, "an account without ID")
@@ -82,7 +82,7 @@ func (p *Provider) OnboardingLink(ctx context.Context, accountID, refreshURL, re
 	prepare(ctx, &params.Params, "")
 	l, err := p.api.AccountLinks.New(params)
 	if err != nil {
-		return "", classify(op, err)
+		return "", p.classify(op, err)
 	}
 	if l.URL == "" {
 		return "", unreadable(op, "an account link without URL")
@@ -108,7 +108,7 @@ func (p *Provider) Transfer(ctx context.Context, accountID string, amountFen int
 	prepare(ctx, &params.Params, idempotencyKey)
 	t, err := p.api.Transfers.New(params)
 	if err != nil {
-		return "", classify(op, err)
+		return "", p.classify(op, err)
 	}
 	if t.ID == "" {
 		return "", unreadable(op, "a transfer without ID")
@@ -130,7 +130,7 @@ func (p *Provider) ReverseTransfer(ctx context.Context, transferID string, amoun
 	prepare(ctx, &params.Params, idempotencyKey)
 	r, err := p.api.TransferReversals.New(params)
 	if err != nil {
-		return "", classify(op, err)
+		return "", p.classify(op, err)
 	}
 	if r.ID == "" {
 		return "", unreadable(op, "a transfer reversal without ID")

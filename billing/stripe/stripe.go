@@ -66,6 +66,7 @@ type Config struct {
 // Provider is the Stripe adapter. It is safe for concurrent use.
 type Provider struct {
 	api              *client.API
+	redact           redactor
 	webhookSecret    string
 	webhookTolerance time.Duration
 	accountCountry   string
@@ -106,9 +107,10 @@ func New(cfg Config) (*Provider, error) {
 	if httpClient == nil {
 		httpClient = &http.Client{Timeout: 80 * time.Second}
 	}
+	redact := redactor(cfg.SecretKey)
 	var logger stripego.LeveledLoggerInterface = &stripego.LeveledLogger{Level: stripego.LevelNull}
 	if cfg.Logger != nil {
-		logger = slogAdapter{cfg.Logger}
+		logger = slogAdapter{cfg.Logger, redact}
 	}
 	retries := stripego.DefaultMaxNetworkRetries
 	if cfg.MaxNetworkRetries > 0 {
@@ -137,6 +139,7 @@ func New(cfg Config) (*Provider, error) {
 	})
 	p := &Provider{
 		api:              api,
+		redact:           redact,
 		webhookSecret:    cfg.WebhookSecret,
 		webhookTolerance: cfg.WebhookTolerance,
 		accountCountry:   cfg.AccountCountry,
@@ -175,12 +178,20 @@ func (e *providerError) Unwrap() []error { return []error{e.kind, e.cause} }
 // failures, timeouts, rate limits, Stripe's 5xx, answers we cannot read) or billing.ErrRejected
 // (Stripe understood and refused: invalid requests, authentication, idempotency conflicts,
 // declined cards — retrying the same request cannot help).
-func classify(op string, err error) error {
+func (p *Provider) classify(op string, err error) error {
 	var se *stripego.Error
 	if !errors.As(err, &se) {
-		// Transport errors name the URL and the failure, never the Authorization header.
+		// Transport errors name the URL and the failure, not the Authorization header, but an
+		// unreadable answer is quoted, and it could echo the request.
+		if msg := err.Error(); p.redact.in(msg) {
+			err = errors.New(p.redact.from(msg))
+		}
 		return &providerError{kind: billing.ErrUnavailable, msg: fmt.Sprintf("stripe: %s: %v: %v", op, billing.ErrUnavailable, err), cause: err}
 	}
+	// An authentication error may quote the Authorization header it got (stripe-mock does;
+	// Stripe masks keys itself). Redact Stripe's message in the cause too, as callers may
+	// unwrap and log it.
+	se.Msg = p.redact.from(se.Msg)
 	kind := billing.ErrRejected
 	if se.HTTPStatusCode == http.StatusTooManyRequests || se.HTTPStatusCode >= 500 || se.Type == stripego.ErrorTypeAPI {
 		kind = billing.ErrUnavailable
@@ -199,7 +210,19 @@ func classify(op string, err error) error {
 	if se.RequestID != "" {
 		fmt.Fprintf(&b, " [request %s]", se.RequestID)
 	}
-	return &providerError{kind: kind, msg: b.String(), cause: err}
+	return &providerError{kind: kind, msg: p.redact.from(b.String()), cause: err}
+}
+
+// redactor removes the secret key from text that leaves the adapter.
+type redactor string
+
+func (r redactor) in(s string) bool { return r != "" && strings.Contains(s, string(r)) }
+
+func (r redactor) from(s string) string {
+	if !r.in(s) {
+		return s
+	}
+	return strings.ReplaceAll(s, string(r), "[secret key]")
 }
 
 // rejectLocally refuses a request before it reaches Stripe. It is billing.ErrRejected because
@@ -225,15 +248,19 @@ func unreadable(op, what string) error {
 // slogAdapter feeds stripe-go's leveled logging into slog. stripe-go's debug level logs whole
 // response bodies (client secrets, customer details), so it is dropped; its info level is
 // per-request chatter and goes to debug.
-type slogAdapter struct{ l *slog.Logger }
+// Messages are redacted like errors.
+type slogAdapter struct {
+	l      *slog.Logger
+	redact redactor
+}
 
 func (a slogAdapter) Debugf(string, ...any) {}
 func (a slogAdapter) Infof(format string, v ...any) {
-	a.l.Debug(fmt.Sprintf(format, v...), "component", "stripe-go")
+	a.l.Debug(a.redact.from(fmt.Sprintf(format, v...)), "component", "stripe-go")
 }
 func (a slogAdapter) Warnf(format string, v ...any) {
-	a.l.Warn(fmt.Sprintf(format, v...), "component", "stripe-go")
+	a.l.Warn(a.redact.from(fmt.Sprintf(format, v...)), "component", "stripe-go")
 }
 func (a slogAdapter) Errorf(format string, v ...any) {
-	a.l.Error(fmt.Sprintf(format, v...), "component", "stripe-go")
+	a.l.Error(a.redact.from(fmt.Sprintf(format, v...)), "component", "stripe-go")
 }
