@@ -401,6 +401,8 @@ func TestErrorsAreClassified(t *testing.T) {
 			billing.ErrRejected, []string{"resource_missing", "No such payment_intent"}, true},
 		{"idempotency conflict", 400, `{"error":{"type":"idempotency_error","message":"Keys for idempotent requests can only be used with the same parameters they were first used with."}}`,
 			billing.ErrRejected, []string{"idempotency_error", "same parameters"}, true},
+		{"request in flight with the same key", 409, `{"error":{"type":"idempotency_error","message":"There is currently another in-progress request using this Idempotent Key."}}`,
+			billing.ErrUnavailable, []string{"409", "in-progress"}, true},
 		{"rate limited", 429, `{"error":{"type":"invalid_request_error","code":"rate_limit","message":"Too many requests"}}`,
 			billing.ErrUnavailable, []string{"429", "Too many requests", "req_recorded"}, true},
 		{"internal error", 500, `{"error":{"type":"api_error","message":"Something went wrong on Stripe's end."}}`,

@@ -175,7 +175,8 @@ func (e *providerError) Error() string   { return e.msg }
 func (e *providerError) Unwrap() []error { return []error{e.kind, e.cause} }
 
 // classify turns a stripe-go error into billing.ErrUnavailable (worth retrying later: network
-// failures, timeouts, rate limits, Stripe's 5xx, answers we cannot read) or billing.ErrRejected
+// failures, timeouts, rate limits, conflicts with requests in flight, Stripe's 5xx, answers we
+// cannot read) or billing.ErrRejected
 // (Stripe understood and refused: invalid requests, authentication, idempotency conflicts,
 // declined cards — retrying the same request cannot help).
 func (p *Provider) classify(op string, err error) error {
@@ -193,7 +194,11 @@ func (p *Provider) classify(op string, err error) error {
 	// unwrap and log it.
 	se.Msg = p.redact.from(se.Msg)
 	kind := billing.ErrRejected
-	if se.HTTPStatusCode == http.StatusTooManyRequests || se.HTTPStatusCode >= 500 || se.Type == stripego.ErrorTypeAPI {
+	// 409 is a conflict with a request still in flight (the same idempotency key, a locked
+	// object): the same request can succeed a moment later, unlike a 400 idempotency error
+	// (the key reused with other parameters).
+	if se.HTTPStatusCode == http.StatusConflict || se.HTTPStatusCode == http.StatusTooManyRequests ||
+		se.HTTPStatusCode >= 500 || se.Type == stripego.ErrorTypeAPI {
 		kind = billing.ErrUnavailable
 	}
 	var b strings.Builder
