@@ -97,8 +97,9 @@ func (p *Provider) ParseWebhook(payload []byte, signatureHeader string) (billing
 			return billing.Event{}, err
 		}
 		ev.Kind = billing.EventRefunded
-		// Charges made through our sessions carry the payment intent's metadata; callers
-		// that find no order ID here map the payment intent to the order.
+		// Checkout puts the order ID on the payment intent; whether a charge shows it in its
+		// own metadata is not something to rely on, so callers that find no order ID here map
+		// the payment intent (recorded from checkout.session.completed) to the order.
 		ev.OrderID = c.Metadata["order_id"]
 		ev.ChargeID, ev.PaymentIntentID = c.ID, c.PaymentIntent.ID
 		// amount_refunded is cumulative: a second partial refund reports the total so far,
