@@ -112,6 +112,12 @@ func (m *Market) applyEvent(ctx context.Context, ev billing.Event) error {
 	case billing.EventIgnored, billing.EventPending:
 		return nil
 	}
+	if ev.OrderID == "" && ev.PaymentIntentID != "" {
+		// Refunds and disputes name the payment, not always the order: the payment reference
+		// was recorded when the order was paid.
+		m.db.WithContext(ctx).Model(&orderRow{}).Where("provider = ? AND payment_ref = ?", ProviderStripe, ev.PaymentIntentID).
+			Limit(1).Pluck("id", &ev.OrderID)
+	}
 	if ev.OrderID == "" {
 		return nil // not one of ours
 	}

@@ -51,9 +51,11 @@ var secret = []byte("0123456789abcdef0123456789abcdef")
 
 func newEnv(t testing.TB, db *store.DB) *env { return newEnvTB(t, db) }
 
-func newEnvTB(t testing.TB, db *store.DB) *env {
+func newEnvTB(t testing.TB, db *store.DB) *env { return newEnvWith(t, db, nil) }
+
+func newEnvWith(t testing.TB, db *store.DB, configure func(*market.Options)) *env {
 	t.Helper()
-	me := markettest.New(t, db)
+	me := markettest.NewWith(t, db, configure)
 	// The search engine behind the outbox, as serve runs it.
 	eng, err := bleve.OpenMemory(bleve.Options{})
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"ziyuan/billing"
+	"ziyuan/billing/stripe"
 	"ziyuan/catalog"
 	"ziyuan/market"
 	"ziyuan/market/demodata"
@@ -76,7 +78,11 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	// another instance's worker shows within the 2 s API.md promises.
 	eng := catalog.NewCached(index, 4096, time.Second)
 	worker := catalog.NewWorker(db.DB, eng, catalog.WorkerOptions{Logger: log})
-	m := market.New(db, market.Options{Logger: log, Ledger: lg, Blobs: blobs, CatalogChanged: worker.Notify})
+	providers, err := s.providers(log)
+	if err != nil {
+		return err
+	}
+	m := market.New(db, market.Options{Logger: log, Ledger: lg, Blobs: blobs, CatalogChanged: worker.Notify, Providers: providers})
 	if fresh {
 		log.Info("building the search index from the database")
 		if _, err := reindex(ctx, m, eng, env.stderr); err != nil {
@@ -314,4 +320,21 @@ func padWide(s string, n int) string {
 		return s
 	}
 	return s + strings.Repeat(" ", n-w)
+}
+
+// providers are the payment providers the settings turn on; purchase orders are always there.
+func (s *settings) providers(log *slog.Logger) (map[string]billing.Provider, error) {
+	out := map[string]billing.Provider{}
+	if s.StripeKey == "" {
+		return out, nil
+	}
+	if s.StripeHook == "" {
+		return nil, errors.New("STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: payments could never be confirmed")
+	}
+	p, err := stripe.New(stripe.Config{SecretKey: s.StripeKey, WebhookSecret: s.StripeHook, APIBase: s.StripeBase, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	out[market.ProviderStripe] = p
+	return out, nil
 }

@@ -25,6 +25,9 @@ type settings struct {
 	LedgerKey    string
 	MeiliURL     string
 	MeiliKey     string
+	StripeKey    string
+	StripeHook   string
+	StripeBase   string
 }
 
 // setting is one row of the settings table: a flag and its environment fallback.
@@ -42,6 +45,9 @@ var settingsTable = []setting{
 	{"ledger-key", "ZIYUAN_LEDGER_KEY", "", "the ledger's note signing key (PRIVATE+KEY+…); generated into the data directory when unset", func(s *settings) *string { return &s.LedgerKey }},
 	{"meili-url", "MEILI_URL", "", "Meilisearch URL; unset: the embedded search index in the data directory", func(s *settings) *string { return &s.MeiliURL }},
 	{"meili-api-key", "MEILI_API_KEY", "", "Meilisearch API key", func(s *settings) *string { return &s.MeiliKey }},
+	{"stripe-secret-key", "STRIPE_SECRET_KEY", "", "Stripe secret key; unset: purchase orders only", func(s *settings) *string { return &s.StripeKey }},
+	{"stripe-webhook-secret", "STRIPE_WEBHOOK_SECRET", "", "signing secret of the Stripe webhook endpoint (/api/v1/billing/stripe/webhook)", func(s *settings) *string { return &s.StripeHook }},
+	{"stripe-api-base", "STRIPE_API_BASE", "", "Stripe API base URL (stripe-mock in tests)", func(s *settings) *string { return &s.StripeBase }},
 	{"log-format", "ZIYUAN_LOG_FORMAT", "", "text or json (default: text on a terminal, json otherwise)", func(s *settings) *string { return &s.LogFormat }},
 }
 

@@ -67,7 +67,10 @@ func Each(t *testing.T, fn func(t *testing.T, e *Env)) {
 }
 
 // New builds an Env on a migrated database.
-func New(t testing.TB, db *store.DB) *Env {
+func New(t testing.TB, db *store.DB) *Env { return NewWith(t, db, nil) }
+
+// NewWith is New with a chance to change the market's options (payment providers, say).
+func NewWith(t testing.TB, db *store.DB, configure func(*market.Options)) *Env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	dir := t.TempDir()
@@ -92,7 +95,11 @@ func New(t testing.TB, db *store.DB) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := market.New(db, market.Options{Clock: clock.Now, Argon2: Cheap, Ledger: lg, Blobs: blobs})
+	opts := market.Options{Clock: clock.Now, Argon2: Cheap, Ledger: lg, Blobs: blobs}
+	if configure != nil {
+		configure(&opts)
+	}
+	m := market.New(db, opts)
 	if _, err := m.SeedDemo(ctx); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
