@@ -14,13 +14,13 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
-	"golang.org/x/mod/sumdb/tlog"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
 	"ziyuan/market/store"
 	"ziyuan/market/store/storetest"
 	"ziyuan/rights"
+	"ziyuan/rights/rightstest"
 )
 
 // Benchmarks of the issue's targets. Run:
@@ -210,43 +210,7 @@ func BenchmarkInclusionProof1M(b *testing.B) {
 // writeTree stores the hashes and tree state of a log of n synthetic entries.
 func writeTree(b *testing.B, db *gorm.DB, n int64) {
 	b.Helper()
-	mem := make([]tlog.Hash, 0, tlog.StoredHashCount(n))
-	reader := tlog.HashReaderFunc(func(ids []int64) ([]tlog.Hash, error) {
-		out := make([]tlog.Hash, len(ids))
-		for i, id := range ids {
-			out[i] = mem[id]
-		}
-		return out, nil
-	})
-	for i := range n {
-		hs, err := tlog.StoredHashes(i, fmt.Appendf(nil, "entry %d\n", i), reader)
-		if err != nil {
-			b.Fatal(err)
-		}
-		mem = append(mem, hs...)
-	}
-	root, _ := tlog.TreeHash(n, reader)
-	err := db.Transaction(func(tx *gorm.DB) error {
-		const per = 500
-		for start := 0; start < len(mem); start += per {
-			end := min(start+per, len(mem))
-			var sb strings.Builder
-			args := make([]any, 0, 2*(end-start))
-			sb.WriteString(`INSERT INTO ledger_hashes (id, hash) VALUES `)
-			for i := start; i < end; i++ {
-				if i > start {
-					sb.WriteString(",")
-				}
-				sb.WriteString("(?,?)")
-				args = append(args, int64(i), mem[i][:])
-			}
-			if err := tx.Exec(sb.String(), args...).Error; err != nil {
-				return err
-			}
-		}
-		return tx.Exec(`UPDATE ledger_tree SET size = ?, root = ? WHERE id = 1`, n, root[:]).Error
-	})
-	if err != nil {
+	if err := rightstest.WriteSyntheticTree(db, n); err != nil {
 		b.Fatal(err)
 	}
 }

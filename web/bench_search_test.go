@@ -3,11 +3,13 @@ package web_test
 import (
 	"context"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -70,16 +72,46 @@ func sharedSearchIndex(b *testing.B) catalog.Engine {
 // clients on a synthetic catalog: text, two filters, every facet, a sort and highlights.
 // It reports requests per second and the p50/p99 latency a client sees.
 func BenchmarkSearchHTTP(b *testing.B) {
-	eng := sharedSearchIndex(b)
+	b.Run("uncached", func(b *testing.B) { benchSearchHTTP(b, sharedSearchIndex(b)) })
+	b.Run("cached", func(b *testing.B) {
+		c := catalog.NewCached(sharedSearchIndex(b), 4096, time.Second)
+		benchSearchHTTP(b, c)
+		b.ReportMetric(c.HitRate()*100, "hit%")
+	})
+}
+
+// searchMix is a realistic query mix: 400 distinct queries (topic, sometimes a type word, and
+// a filter or two), drawn with a Zipf distribution as real search traffic is.
+func searchMix(n int) []url.Values {
+	r := rand.New(rand.NewPCG(9, 9))
+	topics := []string{"二次函数 图像", "光合作用", "Unit 3", "勾股定理", "文言文", "欧姆定律", "化学方程式", "静夜思", "一元一次方程",
+		"细胞的结构", "丝绸之路", "中国的气候", "分数的意义", "牛顿第一定律", "阅读理解", "现在完成时", "圆的面积", "因式分解", "背影", "浮力"}
+	types := []string{"", "课件", "教案", "试卷", "练习", "微课"}
+	stages := []string{"", "小学", "初中", "高中"}
+	sorts := []string{"relevance", "newest", "popular", "rating", "price_asc"}
+	var distinct []url.Values
+	for len(distinct) < 400 {
+		q := url.Values{"q": {strings.TrimSpace(topics[r.IntN(len(topics))] + " " + types[r.IntN(len(types))])}, "sort": {sorts[r.IntN(len(sorts))]}}
+		if st := stages[r.IntN(len(stages))]; st != "" {
+			q.Set("stage", st)
+		}
+		if r.IntN(3) == 0 {
+			q.Set("price", "free")
+		}
+		distinct = append(distinct, q)
+	}
+	z := rand.NewZipf(rand.New(rand.NewPCG(1, 1)), 1.1, 1, uint64(len(distinct)-1))
+	out := make([]url.Values, n)
+	for i := range out {
+		out[i] = distinct[z.Uint64()]
+	}
+	return out
+}
+
+func benchSearchHTTP(b *testing.B, eng catalog.Engine) {
 	e := newEnvTB(b, openDB(b))
 	srv := e.withSearch(b, eng)
-	queries := []url.Values{
-		{"q": {"二次函数 图像"}, "stage": {"初中"}, "type": {"课件"}, "sort": {"newest"}},
-		{"q": {"光合作用"}, "subject": {"生物学"}, "price": {"free"}, "sort": {"popular"}},
-		{"q": {"Unit 3"}, "stage": {"小学"}, "edition": {"外研版"}},
-		{"q": {"勾股定理 练习"}, "grade": {"八年级"}, "sort": {"rating"}},
-		{"q": {"文言文"}, "stage": {"高中"}, "license": {"cc-by"}, "sort": {"price_asc"}},
-	}
+	queries := searchMix(b.N + 1)
 	const clients = 50
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
 	var next atomic.Int64
@@ -96,7 +128,7 @@ func BenchmarkSearchHTTP(b *testing.B) {
 					return
 				}
 				t0 := time.Now()
-				res, err := client.Get(srv + "/api/v1/search?" + queries[i%int64(len(queries))].Encode())
+				res, err := client.Get(srv + "/api/v1/search?" + queries[i].Encode())
 				if err != nil {
 					failures.Add(1)
 					continue
