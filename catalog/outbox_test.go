@@ -201,13 +201,18 @@ func TestOutboxRetriesWithBackoffWhileEngineIsDown(t *testing.T) {
 			t.Errorf("stats while down = %+v", st)
 		}
 		m.set(nil, "")
+		// The engine has the change before the worker deletes its row: wait for both.
 		deadline := time.Now().Add(3 * time.Second)
 		for {
-			if _, ok := m.has("r1"); ok {
+			_, ok := m.has("r1")
+			if st, err = w.Stats(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if ok && st.Pending == 0 {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatal("change not applied after the engine came back")
+				t.Fatalf("change not applied after the engine came back: in engine %v, stats %+v", ok, st)
 			}
 			time.Sleep(10 * time.Millisecond)
 		}

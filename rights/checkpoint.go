@@ -320,15 +320,26 @@ func (l *Log) Publish(ctx context.Context) (SignedCheckpoint, bool, error) {
 		}
 	}
 	c := Checkpoint{Origin: l.key.Name(), Size: st.Size, Root: st.Root}
-	signed, err := note.Sign(&note.Note{Text: c.Text()}, l.key.signer)
+	var signed []byte
+	err = db.Transaction(func(tx *gorm.DB) error {
+		// Signing happens under the lease's fence: a process that lost the lease signs nothing.
+		if err := l.checkLease(tx); err != nil {
+			return err
+		}
+		var err error
+		if signed, err = note.Sign(&note.Note{Text: c.Text()}, l.key.signer); err != nil {
+			return fmt.Errorf("sign checkpoint: %w", err)
+		}
+		// Another process may publish the same size (two Logs driven by hand); Ed25519
+		// signatures are deterministic, so its note is byte-identical and the conflict harmless.
+		if err := tx.Exec(`INSERT INTO ledger_checkpoints (size, root, note, signed_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (size) DO NOTHING`, c.Size, c.Root[:], signed, l.now().UTC()).Error; err != nil {
+			return fmt.Errorf("store checkpoint: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return SignedCheckpoint{}, false, fmt.Errorf("sign checkpoint: %w", err)
-	}
-	// Another process may publish the same size; Ed25519 signatures are deterministic, so its
-	// note is byte-identical and the conflict is harmless.
-	if err := db.Exec(`INSERT INTO ledger_checkpoints (size, root, note, signed_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (size) DO NOTHING`, c.Size, c.Root[:], signed, l.now().UTC()).Error; err != nil {
-		return SignedCheckpoint{}, false, fmt.Errorf("store checkpoint: %w", err)
+		return SignedCheckpoint{}, false, err
 	}
 	sc := SignedCheckpoint{Checkpoint: c, Note: signed}
 	if err := l.writeFileIfBehind(sc); err != nil {
@@ -365,7 +376,9 @@ func (l *Log) RunPublisher(ctx context.Context) error {
 				l.logger.ErrorContext(ctx, "ledger publisher: refusing to sign", "err", err)
 				return err
 			}
-			l.logger.ErrorContext(ctx, "ledger publisher: publish failed; retrying", "err", err)
+			if !errors.Is(err, ErrNotLeader) { // the lease keeper ends the term; wait for it
+				l.logger.ErrorContext(ctx, "ledger publisher: publish failed; retrying", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -22,4 +22,8 @@ var (
 	// ErrInconsistent marks a log whose stored state contradicts itself or an earlier signed
 	// checkpoint. It is never retried: signing on top of it would fork the public log.
 	ErrInconsistent = errors.New("ledger inconsistent")
+	// ErrNotLeader marks an Integrate or Publish refused because this process does not hold
+	// the ledger lease: it lost it (a pause, a partition, a database restart) or stands by.
+	// Nothing was written; the current leader does the work.
+	ErrNotLeader = errors.New("not the ledger leader")
 )

@@ -46,12 +46,17 @@ type Config struct {
 	PollInterval time.Duration
 	// CheckpointInterval is the publisher's pace (default 250 ms).
 	CheckpointInterval time.Duration
+	// LeaseDuration is how long the leader's lease lasts unrenewed (default
+	// DefaultLeaseDuration); tests shorten it.
+	LeaseDuration time.Duration
+	// Holder names this process in the lease row; default host/pid/random.
+	Holder string
 }
 
 // Log is the ledger: an append-only Merkle log in the database, its sequencer and checkpoint
 // publisher, and the reads (entries, proofs, tiles, receipts) served from it. A Log is safe for
-// concurrent use. Run exactly one Run per process; several processes sharing a PostgreSQL
-// database take turns through a row lock.
+// concurrent use. Run exactly one Run per process; of several processes sharing a database,
+// the one holding the lease (leader.go) integrates and signs.
 type Log struct {
 	db       *gorm.DB
 	postgres bool
@@ -76,6 +81,14 @@ type Log struct {
 	frontier     map[int64]tlog.Hash
 
 	pubMu sync.Mutex // one Publish at a time
+
+	holder  string
+	lease   time.Duration
+	leaseMu sync.Mutex
+	elected bool  // Run has started: writes are fenced by the lease
+	epoch   int64 // the lease held now; 0 while standing by
+	// validUntil is when the lease ends at the latest by this process's clock.
+	validUntil time.Time
 }
 
 // Open returns the Log on cfg.DB after checking that the database has not been rolled back
@@ -100,6 +113,14 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		wake:               make(chan struct{}, 1),
 		changed:            make(chan struct{}),
 		frontierSize:       -1,
+		holder:             cfg.Holder,
+		lease:              cfg.LeaseDuration,
+	}
+	if l.holder == "" {
+		l.holder = newHolder()
+	}
+	if l.lease <= 0 {
+		l.lease = DefaultLeaseDuration
 	}
 	if l.now == nil {
 		l.now = time.Now

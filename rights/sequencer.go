@@ -25,8 +25,12 @@ func (l *Log) Integrate(ctx context.Context) (int, error) {
 		frontier map[int64]tlog.Hash
 	)
 	err := l.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		// On PostgreSQL the row lock makes sequencers of several processes take turns; on SQLite
-		// the transaction already holds the write lock (BEGIN IMMEDIATE).
+		if err := l.checkLease(tx); err != nil {
+			return err
+		}
+		// The lease keeps other processes' sequencers out; the row lock is the second line, in
+		// case two Logs of one database are driven by hand. On SQLite the transaction already
+		// holds the write lock (BEGIN IMMEDIATE).
 		st, err := readTree(tx, l.postgres)
 		if err != nil {
 			return err
@@ -206,20 +210,29 @@ func cloneHashes(m map[int64]tlog.Hash) map[int64]tlog.Hash {
 	return out
 }
 
-// Run runs the sequencer and the checkpoint publisher until ctx ends (then it returns nil) or
-// the publisher finds the log inconsistent (then it returns that error and the caller should
-// stop serving writes: signing on would fork the log). Transient database errors are logged
-// and retried.
+// Run takes part in the election of the ledger's leader until ctx ends (then it returns nil):
+// it waits for the lease (see DefaultLeaseDuration), runs the sequencer and the checkpoint
+// publisher while it holds it, and stands by again when it loses it. Any number of processes
+// sharing a database may run it; exactly one integrates and signs at a time. It returns early
+// only when the publisher finds the log inconsistent: the caller should then stop serving
+// writes, since signing on would fork the log. Transient database errors are logged and
+// retried.
 func (l *Log) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 2)
-	go func() { errc <- l.RunSequencer(ctx) }()
-	go func() { errc <- l.RunPublisher(ctx) }()
-	err := <-errc
-	cancel()
-	err2 := <-errc
-	return errors.Join(err, err2)
+	l.setEpoch(0, time.Time{})
+	for {
+		epoch, validUntil, err := l.awaitLease(ctx)
+		if err != nil {
+			return nil
+		}
+		err = l.lead(ctx, epoch, validUntil)
+		if errors.Is(err, ErrInconsistent) {
+			return err
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		l.logger.WarnContext(ctx, "ledger: lost the lease; standing by", "epoch", epoch, "err", err)
+	}
 }
 
 // RunSequencer integrates queued entries until ctx ends: a full batch is followed at once by
@@ -233,6 +246,9 @@ func (l *Log) RunSequencer(ctx context.Context) error {
 		}
 		wait := l.pollInterval
 		switch {
+		case errors.Is(err, ErrNotLeader):
+			// The lease keeper notices the loss too and ends this term; until then, wait.
+			wait = backoff
 		case err != nil:
 			l.logger.ErrorContext(ctx, "ledger sequencer: integrate failed; retrying", "err", err, "retry_in", backoff)
 			wait = backoff

@@ -265,8 +265,9 @@ func cmdSeed(ctx context.Context, env *environment, args []string) error {
 	return nil
 }
 
-// seedResources publishes the demo resources with the ledger's sequencer running (approving a
-// derivative waits for its parents' entries), then signs a checkpoint covering them all.
+// seedResources publishes the demo resources with the ledger running (approving a derivative
+// waits for its parents' entries) and waits for a checkpoint covering them all: this process
+// integrates and signs them, or a running server does if it holds the ledger's lease.
 func seedResources(ctx context.Context, s *settings, m *market.Market, lg *rights.Log, env *environment) (demodata.SeedReport, error) {
 	tmp := filepath.Join(s.Data, "tmp")
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
@@ -278,24 +279,16 @@ func seedResources(ctx context.Context, s *settings, m *market.Market, lg *right
 	bar := newProgress(env.stderr, "demo resources", len(demodata.Items()))
 	rep, err := demodata.Seed(ctx, m, files.NewInspector(files.Limits{}, tmp), bar.set)
 	bar.done()
+	if err == nil {
+		settleCtx, cancel := context.WithTimeout(ctx, time.Minute)
+		_, err = lg.WaitSettled(settleCtx)
+		cancel()
+	}
 	stopLedger()
 	if lerr := <-ledgerDone; lerr != nil && err == nil {
 		err = lerr
 	}
-	if err != nil {
-		return rep, domainError(err)
-	}
-	for {
-		k, err := lg.Integrate(ctx)
-		if err != nil {
-			return rep, err
-		}
-		if k == 0 {
-			break
-		}
-	}
-	_, _, err = lg.Publish(ctx)
-	return rep, err
+	return rep, domainError(err)
 }
 
 // domainError gives a domain error its English message for the terminal.
