@@ -36,7 +36,7 @@ var Codes = []Code{
 type Error struct {
 	Code Code
 	Msg  Message
-	// RetryAfterSeconds is set on rate_limited errors.
+	// RetryAfterSeconds, when set (rate_limited, unavailable), becomes the Retry-After header.
 	RetryAfterSeconds int
 	// Err is the cause, logged but never shown to clients.
 	Err error

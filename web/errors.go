@@ -75,7 +75,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		s.log.ErrorContext(c.UserContext(), "request failed", "request_id", rid, "method", c.Method(),
 			"path", c.Path(), "status", status, "err", err)
 	}
-	if de.Code == market.CodeRateLimited && de.RetryAfterSeconds > 0 {
+	if de.RetryAfterSeconds > 0 {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(de.RetryAfterSeconds))
 	}
 	lang := s.lang(c)

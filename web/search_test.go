@@ -1,12 +1,15 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"ziyuan/catalog"
 )
 
 type searchResult struct {
@@ -148,4 +151,42 @@ func FuzzSearchParameters(f *testing.F) {
 			t.Fatalf("%q: %d %s", q.Encode(), res.StatusCode, body)
 		}
 	})
+}
+
+// downEngine is a search engine that cannot be reached, as Meilisearch during an outage: a
+// fault the embedded engine cannot produce.
+type downEngine struct{ catalog.Engine }
+
+func (downEngine) Search(context.Context, catalog.Query) (catalog.Result, error) {
+	return catalog.Result{}, fmt.Errorf("dial tcp 127.0.0.1:7700: connection refused: %w", catalog.ErrUnavailable)
+}
+
+// While the search engine is down, search answers 503 with Retry-After (API and page), never
+// 500, and publishing goes on: the change waits in the outbox.
+func TestSearchWhileEngineIsDown(t *testing.T) {
+	e := newEnv(t, openDB(t))
+	e.srv = newServer(e, downEngine{})
+	res := e.do(t, "GET", "/api/v1/search?q="+url.QueryEscape("光合"), "", nil)
+	var body struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	decode(t, res, 503, &body)
+	if res.Header.Get("Retry-After") == "" || body.Error.Code != "unavailable" || !strings.Contains(body.Error.Message, "搜索") {
+		t.Errorf("API: Retry-After %q, error %+v", res.Header.Get("Retry-After"), body.Error)
+	}
+	page := e.do(t, "GET", "/search?q="+url.QueryEscape("光合"), "", nil, "Accept", "text/html")
+	html, _ := io.ReadAll(page.Body)
+	if page.StatusCode != 503 || page.Header.Get("Retry-After") == "" || !strings.Contains(string(html), "搜索服务暂时不可用") {
+		t.Errorf("page: status %d, Retry-After %q, body mentions the outage: %v", page.StatusCode, page.Header.Get("Retry-After"),
+			strings.Contains(string(html), "搜索服务暂时不可用"))
+	}
+	// The instance stays in its load balancer's rotation: only search is degraded.
+	ready := e.do(t, "GET", "/readyz", "", nil)
+	text, _ := io.ReadAll(ready.Body)
+	if ready.StatusCode != 200 || !strings.Contains(string(text), "search: unavailable") {
+		t.Errorf("/readyz while search is down = %d %q, want 200 reporting search unavailable", ready.StatusCode, text)
+	}
+	// Writes do not depend on search (publishAs fails the test otherwise); the outbox keeps
+	// the change until the engine is back (catalog's TestOutboxRetriesWithBackoffWhileEngineIsDown).
+	e.publishAs(t, "li.teacher", sampleMeta("停机期间发布的资源"))
 }

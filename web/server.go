@@ -237,25 +237,25 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	app.Post("/ledger/verify", s.postVerifyReceipt)
 }
 
-// searchReady checks that the search engine answers a query.
-func searchReady(eng catalog.Engine) func(context.Context) error {
-	return func(ctx context.Context) error {
-		if eng == nil {
-			return catalog.ErrUnavailable
-		}
-		_, err := eng.Search(ctx, catalog.Query{PerPage: 1, Page: 1})
-		return err
-	}
-}
-
+// readyz answers 200 while this instance can serve: its database answers (and any extra
+// check of Config.Ready passes). The search engine is reported but does not decide: when a
+// shared Meilisearch is down every instance would fail the check together and a load balancer
+// would take the whole site away, while only search is degraded (it answers 503 on its own).
 func (s *Server) readyz(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), 3*time.Second)
 	defer cancel()
 	for _, check := range s.ready {
 		if err := check(ctx); err != nil {
 			s.log.WarnContext(ctx, "not ready", "err", err)
-			return c.Status(fiber.StatusServiceUnavailable).SendString("not ready")
+			return c.Status(fiber.StatusServiceUnavailable).SendString("not ready: database\n")
 		}
 	}
-	return c.SendString("ready")
+	search := "ok"
+	if s.engine == nil {
+		search = "none"
+	} else if _, err := s.engine.Search(ctx, catalog.Query{PerPage: 1, Page: 1}); err != nil {
+		s.log.WarnContext(ctx, "search engine not answering", "err", err)
+		search = "unavailable"
+	}
+	return c.SendString("ready\ndatabase: ok\nsearch: " + search + "\n")
 }

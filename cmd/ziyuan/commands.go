@@ -98,6 +98,13 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 		}
 		return lag.Seconds()
 	}))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ziyuan_ledger_leader",
+		Help: "1 while this instance holds the ledger's lease (integrates and signs), else 0."}, func() float64 {
+		if lg.Leading() {
+			return 1
+		}
+		return 0
+	}))
 	payments := make(chan struct{}, 1)
 	notifyPayments := func() {
 		select {
