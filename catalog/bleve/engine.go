@@ -17,6 +17,7 @@ package bleve
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -113,7 +114,6 @@ type Engine struct {
 	syn   *catalog.Synonyms
 	log   *slog.Logger
 	w     Weights
-	fresh bool
 	// labels map the lower-cased classification values and aliases (facet words of a query) to
 	// the keyword fields and canonical values they name
 	labels map[string][]facetRef
@@ -129,10 +129,11 @@ type Engine struct {
 
 var _ catalog.Engine = (*Engine)(nil)
 var _ catalog.IDLister = (*Engine)(nil)
+var _ catalog.Positioned = (*Engine)(nil)
 
 // Open opens the index in dir, creating it (and dir) when absent. An index written with another
-// schema version is replaced by an empty one; Fresh then reports true and the caller should
-// reindex. Only one process may open a directory at a time.
+// schema version is replaced by an empty one, which has no feed position, so a
+// catalog.Follower rebuilds it. Only one process may open a directory at a time.
 func Open(dir string, opts Options) (*Engine, error) {
 	e := newEngine(dir, opts)
 	if err := os.MkdirAll(filepath.Dir(filepath.Clean(dir)), 0o750); err != nil {
@@ -180,7 +181,7 @@ func OpenMemory(opts Options) (*Engine, error) {
 	if err := idx.SetInternal(schemaKey, []byte(schemaVersion)); err != nil {
 		return nil, err
 	}
-	e.idx, e.fresh = idx, true
+	e.idx = idx
 	return e, nil
 }
 
@@ -225,7 +226,6 @@ func (e *Engine) create(dir string) (bleve.Index, error) {
 		idx.Close()
 		return nil, err
 	}
-	e.fresh = true
 	return idx, nil
 }
 
@@ -269,9 +269,46 @@ func buildMapping() *mapping.IndexMappingImpl {
 	return im
 }
 
-// Fresh reports whether Open created the index (new directory or schema change): it is empty
-// and needs a reindex.
-func (e *Engine) Fresh() bool { return e.fresh }
+// feedKey is the internal key of the index's catalog.FeedPosition. Internal values live in the
+// index's snapshots, so the position is persisted with the documents it covers.
+var feedKey = []byte("ziyuan-feed-position")
+
+// FeedPosition returns how far this index has followed the catalog feed.
+func (e *Engine) FeedPosition(ctx context.Context) (catalog.FeedPosition, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	idx, err := e.index()
+	if err != nil {
+		return catalog.FeedPosition{}, err
+	}
+	v, err := idx.GetInternal(feedKey)
+	if err != nil {
+		return catalog.FeedPosition{}, wrap("read feed position", err)
+	}
+	var p catalog.FeedPosition
+	if len(v) == 0 {
+		return p, nil
+	}
+	if err := json.Unmarshal(v, &p); err != nil {
+		return catalog.FeedPosition{}, fmt.Errorf("catalog/bleve: feed position %q: %w", v, err)
+	}
+	return p, nil
+}
+
+// SetFeedPosition stores how far this index has followed the catalog feed.
+func (e *Engine) SetFeedPosition(ctx context.Context, p catalog.FeedPosition) error {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	idx, err := e.index()
+	if err != nil {
+		return err
+	}
+	v, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return wrap("store feed position", idx.SetInternal(feedKey, v))
+}
 
 // Dir is the index directory ("" for an in-memory index).
 func (e *Engine) Dir() string { return e.dir }

@@ -69,30 +69,32 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		return err
 	}
-	index, fresh, err := openSearch(ctx, s, log)
+	index, err := openSearch(ctx, s, log)
 	if err != nil {
 		return err
 	}
 	defer index.Close()
 	// Results live a second: hot queries are answered from memory, and a change applied by
-	// another instance's worker shows within the 2 s API.md promises.
+	// another instance shows within the 2 s API.md promises.
 	eng := catalog.NewCached(index, 4096, time.Second)
-	worker := catalog.NewWorker(db.DB, eng, catalog.WorkerOptions{Logger: log})
+	var m *market.Market
+	feed := newIndexer(db, index, eng, log, func(ctx context.Context) error {
+		log.Info("building the search index from the database")
+		_, err := reindex(ctx, m, index, env.stderr)
+		return err
+	})
 	providers, err := s.providers(log)
 	if err != nil {
 		return err
 	}
-	m := market.New(db, market.Options{Logger: log, Ledger: lg, Blobs: blobs, CatalogChanged: worker.Notify, Providers: providers})
-	if fresh {
-		log.Info("building the search index from the database")
-		if _, err := reindex(ctx, m, eng, env.stderr); err != nil {
-			return fmt.Errorf("build the search index: %w", err)
-		}
+	m = market.New(db, market.Options{Logger: log, Ledger: lg, Blobs: blobs, CatalogChanged: feed.Notify, Providers: providers})
+	if err := feed.Start(ctx); err != nil {
+		return fmt.Errorf("search index: %w", err)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ziyuan_catalog_outbox_lag_seconds",
 		Help: "Age of the oldest search-index change not yet applied."}, func() float64 {
-		lag, err := worker.Lag(context.Background())
+		lag, err := feed.Lag(context.Background())
 		if err != nil {
 			return -1
 		}
@@ -132,7 +134,7 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	go func() { ledgerDone <- lg.Run(ledgerCtx) }()
 	defer func() { stopLedger(); <-ledgerDone }()
 	workerDone := make(chan struct{})
-	go func() { defer close(workerDone); worker.Run(ledgerCtx) }()
+	go func() { defer close(workerDone); feed.Run(ledgerCtx) }()
 	defer func() { stopLedger(); <-workerDone }()
 	// Stored payment notifications are applied here, so none is lost if the process stops
 	// between answering the provider and applying them.

@@ -14,32 +14,82 @@ import (
 	"ziyuan/catalog/bleve"
 	"ziyuan/catalog/meili"
 	"ziyuan/market"
+	"ziyuan/market/store"
 )
 
 // openSearch opens the search engine: Meilisearch when its URL is set, else the embedded bleve
-// index in the data directory. fresh reports an index that must be rebuilt from the database.
-func openSearch(ctx context.Context, s *settings, log *slog.Logger) (eng catalog.Engine, fresh bool, err error) {
+// index in the data directory.
+func openSearch(ctx context.Context, s *settings, log *slog.Logger) (catalog.Engine, error) {
 	if s.MeiliURL != "" {
 		m, err := meili.New(meili.Options{URL: s.MeiliURL, APIKey: s.MeiliKey})
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		if err := m.EnsureIndex(ctx); err != nil {
 			m.Close()
-			return nil, false, fmt.Errorf("Meilisearch at %s: %w", s.MeiliURL, err)
+			return nil, fmt.Errorf("Meilisearch at %s: %w", s.MeiliURL, err)
 		}
-		return m, false, nil
+		return m, nil
 	}
 	b, err := bleve.Open(filepath.Join(s.Data, "search"), bleve.Options{Logger: log})
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if err := b.EnsureIndex(ctx); err != nil {
 		b.Close()
-		return nil, false, err
+		return nil, err
 	}
-	return b, b.Fresh(), nil
+	return b, nil
 }
+
+// indexer keeps the search index up to date with the database.
+type indexer interface {
+	// Start catches up, rebuilding the index first when it needs it.
+	Start(ctx context.Context) error
+	Run(ctx context.Context) error
+	Notify()
+	Lag(ctx context.Context) (time.Duration, error)
+}
+
+// newIndexer picks how changes reach the index. An embedded index lives in each instance's
+// data directory, so every instance follows every change (catalog.Follower); an engine that
+// all instances share takes each change once, from whichever instance's worker claims it
+// (catalog.Worker). Changes are applied through apply (the cached engine, so that this
+// instance's cache forgets what changed); rebuild refills the index.
+func newIndexer(db *store.DB, index, apply catalog.Engine, log *slog.Logger, rebuild func(context.Context) error) indexer {
+	if p, ok := index.(catalog.Positioned); ok {
+		f := catalog.NewFollower(db.DB, positionedVia{Positioned: p, apply: apply}, catalog.FollowerOptions{Logger: log, Rebuild: rebuild})
+		return followerIndexer{f}
+	}
+	return workerIndexer{catalog.NewWorker(db.DB, apply, catalog.WorkerOptions{Logger: log})}
+}
+
+// positionedVia applies writes through the cache but keeps the position in the index.
+type positionedVia struct {
+	catalog.Positioned
+	apply catalog.Engine
+}
+
+func (p positionedVia) Upsert(ctx context.Context, docs ...catalog.Document) error {
+	return p.apply.Upsert(ctx, docs...)
+}
+func (p positionedVia) Delete(ctx context.Context, ids ...string) error {
+	return p.apply.Delete(ctx, ids...)
+}
+func (p positionedVia) Wait(ctx context.Context) error { return p.apply.Wait(ctx) }
+
+type followerIndexer struct{ *catalog.Follower }
+
+func (f followerIndexer) Start(ctx context.Context) error {
+	_, err := f.Follower.Start(ctx)
+	return err
+}
+
+type workerIndexer struct{ *catalog.Worker }
+
+// Start has nothing to do: the worker drains what waits once it runs, and a shared engine is
+// rebuilt with `ziyuan reindex`, not on start, since other instances serve from it.
+func (w workerIndexer) Start(ctx context.Context) error { return nil }
 
 // reindex rebuilds the index from the database, drawing progress on w.
 func reindex(ctx context.Context, m *market.Market, eng catalog.Engine, w io.Writer) (catalog.ReindexStats, error) {
@@ -110,14 +160,25 @@ func cmdReindex(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer db.Close()
-	eng, _, err := openSearch(ctx, s, log)
+	eng, err := openSearch(ctx, s, log)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
 	m := market.New(db, market.Options{Logger: log})
 	start := time.Now()
-	st, err := reindex(ctx, m, eng, env.stderr)
+	var st catalog.ReindexStats
+	rebuild := func(ctx context.Context) (err error) {
+		st, err = reindex(ctx, m, eng, env.stderr)
+		return err
+	}
+	if p, ok := eng.(catalog.Positioned); ok {
+		// An embedded index also records where in the feed the rebuild began, so that serve
+		// resumes from there instead of rebuilding again.
+		err = catalog.NewFollower(db.DB, p, catalog.FollowerOptions{Logger: log, Rebuild: rebuild}).Rebuild(ctx)
+	} else {
+		err = rebuild(ctx)
+	}
 	if err != nil {
 		return err
 	}
