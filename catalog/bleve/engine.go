@@ -108,12 +108,12 @@ func DefaultWeights() Weights {
 
 // Engine is a catalog.Engine on a bleve index. It is safe for concurrent use.
 type Engine struct {
-	dir   string
-	seg   *gse.Segmenter
-	tax   *catalog.Taxonomy
-	syn   *catalog.Synonyms
-	log   *slog.Logger
-	w     Weights
+	dir string
+	seg *gse.Segmenter
+	tax *catalog.Taxonomy
+	syn *catalog.Synonyms
+	log *slog.Logger
+	w   Weights
 	// labels map the lower-cased classification values and aliases (facet words of a query) to
 	// the keyword fields and canonical values they name
 	labels map[string][]facetRef
