@@ -338,11 +338,11 @@ func TestProviderLists(t *testing.T) {
 		return strings.Count(string(doc), "<header")
 	}
 	for q, want := range map[string]int{
-		"verb=ListIdentifiers&metadataPrefix=oai_dc&set=subject:chinese":                                    1,
-		"verb=ListIdentifiers&metadataPrefix=oai_dc&set=stage:junior-secondary:mathematics":                 3, // first page of 8
-		"verb=ListIdentifiers&metadataPrefix=oai_dc&from=2026-09-01T10:00:00Z&until=2026-09-01T11:00:00Z":   2,
-		"verb=ListIdentifiers&metadataPrefix=oai_dc&from=2026-09-01T10:00:01Z&until=2026-09-01T11:00:00Z":   1,
-		"verb=ListIdentifiers&metadataPrefix=oai_dc&until=2026-09-01":                                       3, // a whole day, paged
+		"verb=ListIdentifiers&metadataPrefix=oai_dc&set=subject:chinese":                                  1,
+		"verb=ListIdentifiers&metadataPrefix=oai_dc&set=stage:junior-secondary:mathematics":               3, // first page of 8
+		"verb=ListIdentifiers&metadataPrefix=oai_dc&from=2026-09-01T10:00:00Z&until=2026-09-01T11:00:00Z": 2,
+		"verb=ListIdentifiers&metadataPrefix=oai_dc&from=2026-09-01T10:00:01Z&until=2026-09-01T11:00:00Z": 1,
+		"verb=ListIdentifiers&metadataPrefix=oai_dc&until=2026-09-01":                                     3, // a whole day, paged
 	} {
 		if got := count(q); got != want {
 			t.Errorf("%s: %d headers, want %d", q, got, want)
