@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -15,6 +16,7 @@ import (
 	"ziyuan/catalog"
 	"ziyuan/market"
 	"ziyuan/market/files"
+	"ziyuan/market/oai"
 	"ziyuan/rights"
 )
 
@@ -40,6 +42,22 @@ type Config struct {
 	Inspector *files.Inspector
 	// Search answers catalog queries; nil makes search answer 503.
 	Search catalog.Engine
+	// PublicURL is the site's root as readers reach it (https://…, no trailing slash), for the
+	// absolute links of OAI-PMH records and JSON-LD; empty: taken from each request.
+	PublicURL string
+	// OAI describes the OAI-PMH provider at /oai.
+	OAI OAIConfig
+}
+
+// OAIConfig describes the repository behind /oai; zero values take the defaults.
+type OAIConfig struct {
+	// RepositoryID names the repository in identifiers (oai:<RepositoryID>:<resource id>); a
+	// domain name, default "ziyuan.local". Keep it stable: harvesters key records by it.
+	RepositoryID   string
+	RepositoryName string
+	AdminEmails    []string
+	// PageSize is the number of records a list response holds (default 100).
+	PageSize int
 }
 
 // Server is the HTTP application.
@@ -56,6 +74,8 @@ type Server struct {
 	engine    catalog.Engine
 	pages     *pages
 	metrics   *httpMetrics
+	oai       *oai.Provider
+	publicURL string
 }
 
 // New builds the application with every route registered.
@@ -76,6 +96,9 @@ func New(cfg Config) *Server {
 	if cfg.Inspector == nil {
 		cfg.Inspector = files.NewInspector(files.Limits{}, "")
 	}
+	if cfg.OAI.RepositoryID == "" {
+		cfg.OAI.RepositoryID = "ziyuan.local"
+	}
 	s := &Server{
 		m:         cfg.Market,
 		tok:       newTokens(cfg.Secret, cfg.Clock),
@@ -88,6 +111,14 @@ func New(cfg Config) *Server {
 		engine:    cfg.Search,
 		pages:     mustParsePages(),
 		metrics:   newHTTPMetrics(cfg.Registry),
+		publicURL: strings.TrimSuffix(cfg.PublicURL, "/"),
+	}
+	var err error
+	s.oai, err = oai.NewProvider(cfg.Market, oai.Config{RepositoryName: cfg.OAI.RepositoryName, RepositoryID: cfg.OAI.RepositoryID,
+		AdminEmails: cfg.OAI.AdminEmails, Key: s.tok.oaiKey, Taxonomy: cfg.Market.Taxonomy(), PageSize: cfg.OAI.PageSize, Clock: cfg.Clock})
+	if err != nil {
+		// The command line checks these settings before it builds a server.
+		panic("web: " + err.Error())
 	}
 	s.app = fiber.New(fiber.Config{
 		AppName:      "ziyuan",
@@ -207,6 +238,9 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	app.Get("/ledger/entries/:index", s.pageLedgerEntry)
 	app.Get("/ledger/verify", s.pageVerifyReceipt)
 	app.Post("/ledger/verify", s.postVerifyReceipt)
+
+	app.Get("/oai", s.serveOAI)
+	app.Post("/oai", s.serveOAI)
 }
 
 // searchReady checks that the search engine answers a query.

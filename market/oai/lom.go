@@ -20,6 +20,9 @@ import (
 
 const lomVocab = "LOMv1.0"
 
+// typeVocab names the taxonomy's 资源类型 vocabulary where LOM allows another vocabulary.
+const typeVocab = "资源类型"
+
 // lomContext maps a 学段 onto LOM's context vocabulary (5.6).
 func lomContext(stage string) string {
 	switch stage {
@@ -117,6 +120,12 @@ func (d dissemination) writeLOM(w *xmlWriter, rec market.OAIRecord) {
 	if t, ok := d.p.tax.Lookup(catalog.FieldType, m.Type); ok && t.LOM != "" {
 		vocab("learningResourceType", t.LOM)
 	}
+	// LOM's vocabulary is coarser than ours (教案 and 学案 are both "narrative text"): our
+	// type follows as a value of the taxonomy's own vocabulary, as LOM application profiles do.
+	w.open("learningResourceType")
+	w.leaf("source", typeVocab)
+	w.leaf("value", m.Type)
+	w.close("learningResourceType")
 	vocab("context", lomContext(m.Stage))
 	w.leafIf("language", m.Language)
 	w.close("educational")
