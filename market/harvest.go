@@ -174,6 +174,8 @@ func (m *Market) HarvestSource(ctx context.Context, baseURL, set string) (Harves
 	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
 		return HarvestState{}, Internal(err)
 	}
+	// A fresh row: GORM would add the (maybe not inserted) new row's ID to the condition.
+	row = harvestSourceRow{}
 	if err := db.Where("base_url = ? AND set_spec = ?", baseURL, set).Take(&row).Error; err != nil {
 		return HarvestState{}, Internal(err)
 	}
