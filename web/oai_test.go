@@ -257,7 +257,7 @@ func TestOAIProviderOverTheMarket(t *testing.T) {
 
 		// Every error code that the real repository can give, with HTTP 200, valid.
 		errs := map[string]string{
-			"verb=Nonsense":                                                  oai.ErrBadVerb,
+			"verb=Nonsense": oai.ErrBadVerb,
 			"verb=ListRecords&metadataPrefix=oai_dc&until=yesterday":         oai.ErrBadArgument,
 			"verb=ListRecords&resumptionToken=forged.token":                  oai.ErrBadResumptionToken,
 			"verb=GetRecord&metadataPrefix=mods&identifier=" + id(f.lesson):  oai.ErrCannotDisseminateFormat,
