@@ -349,3 +349,31 @@ func TestProviderLists(t *testing.T) {
 		}
 	}
 }
+
+// TestProviderOddArgumentsStayValid feeds arguments a fuzzer likes and requires schema-valid
+// answers: whatever a request holds, what we echo must fit the request element's types.
+func TestProviderOddArgumentsStayValid(t *testing.T) {
+	h := newHarness(t, fixtures(), catalog.DefaultTaxonomy())
+	docs := map[string][]byte{}
+	for i, q := range []string{
+		"verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:ziyuan.test:%7Bx%7D",
+		"verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:ziyuan.test:%5Cx%5E%7C",
+		"verb=GetRecord&metadataPrefix=oai_dc&identifier=%E4%B8%AD%E6%96%87",
+		"verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:ziyuan.test:%25zz",
+		"verb=GetRecord&metadataPrefix=oai_dc&identifier=%23frag",
+		"verb=GetRecord&metadataPrefix=oai_dc&identifier=::::",
+		"verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:ziyuan.test:%EF%BF%BE",
+		"verb=ListMetadataFormats&identifier=http://[::1",
+		"verb=ListRecords&resumptionToken=%E2%80%8B%F0%9F%98%80",
+		"verb=ListRecords&resumptionToken=%0A%0D%09",
+		"verb=ListRecords&metadataPrefix=oai_dc&set=!~*'()",
+		"verb=ListRecords&metadataPrefix=!~*'()",
+		"verb=ListRecords&metadataPrefix=oai_dc&from=9999-12-31T23:59:59Z",
+		"verb=ListRecords&metadataPrefix=oai_dc&until=0001-01-01",
+		"verb=Identify&verb=%00",
+		"verb=%FF",
+	} {
+		docs[fmt.Sprintf("odd%02d", i)] = h.get(q)
+	}
+	oaitest.Validate(t, docs)
+}
