@@ -136,6 +136,9 @@ func NewProvider(repo Repository, cfg Config) (*Provider, error) {
 
 var emailPattern = regexp.MustCompile(`^\S+@(\S+\.)+\S+$`)
 
+// ValidAdminEmail reports whether s fits Identify's adminEmail.
+func ValidAdminEmail(s string) bool { return emailPattern.MatchString(s) }
+
 // Request is one protocol request.
 type Request struct {
 	// BaseURL is the endpoint's URL, echoed in responses; SiteURL the site's root, for links to
