@@ -447,21 +447,19 @@ func (m *Market) withdrawHarvested(ctx context.Context, hr harvestRecordRow, rec
 	}
 	now := m.now()
 	err = m.tx(ctx, func(tx *gorm.DB) error {
+		// A submission waiting for review is withdrawn (back to a draft, so that no decision
+		// can publish it again) and leaves the review queue with its resource.
+		if err := tx.Model(&versionRow{}).Where("id = ? AND status = ?", row.CurrentVersionID, StatusPendingReview).
+			Updates(map[string]any{"status": StatusDraft, "updated_at": now}).Error; err != nil {
+			return err
+		}
 		if row.PublishedVersionID != nil {
 			cause := rights.Subject{Role: subjectHarvestSource, ID: hr.SourceID}
 			if err := m.takeDown(ctx, tx, row.ID, reasonSourceDeleted, cause, pins, now); err != nil {
 				return err
 			}
-		} else {
-			// Never public: the submission is withdrawn (back to a draft, so no decision can
-			// publish it) and the resource leaves the review queue.
-			if err := tx.Model(&versionRow{}).Where("id = ? AND status = ?", row.CurrentVersionID, StatusPendingReview).
-				Updates(map[string]any{"status": StatusDraft, "updated_at": now}).Error; err != nil {
-				return err
-			}
-			if err := tx.Model(&resourceRow{}).Where("id = ?", row.ID).Updates(map[string]any{"status": StatusTakenDown, "updated_at": now}).Error; err != nil {
-				return err
-			}
+		} else if err := tx.Model(&resourceRow{}).Where("id = ?", row.ID).Updates(map[string]any{"status": StatusTakenDown, "updated_at": now}).Error; err != nil {
+			return err
 		}
 		if err := markDeleted(tx, now); err != nil {
 			return err

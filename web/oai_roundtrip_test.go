@@ -111,12 +111,30 @@ func TestOAIRoundTrip(t *testing.T) {
 		if _, err := a.m.Decide(a.As(t, "zhou.reviewer"), f.public, approveDecision()); err != nil {
 			t.Fatal(err)
 		}
-		sum, err = oai.Harvest(ctx, b.m, opts)
-		if err != nil || sum.Updated != 1 || sum.Imported != 0 {
-			t.Fatalf("harvest after an update: %+v %v", sum, err)
+		lessonTitle := "勾股定理教案（修订）"
+		if _, err := a.m.UpdateResource(a.As(t, "li.teacher"), f.lesson, market.MetaPatch{Title: &lessonTitle}, nil); err != nil {
+			t.Fatal(err)
 		}
+		if _, err := a.m.Submit(a.As(t, "li.teacher"), f.lesson, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.m.Decide(a.As(t, "zhou.reviewer"), f.lesson, approveDecision()); err != nil {
+			t.Fatal(err)
+		}
+		sum, err = oai.Harvest(ctx, b.m, opts)
+		if err != nil || sum.Updated != 2 || sum.Imported != 0 {
+			t.Fatalf("harvest after updates: %+v %v", sum, err)
+		}
+		// Still in review: edited in place. Public on B: a new version waits, the old one stays.
 		if got := harvested(t, b, base, idA(f.public)); got.Meta.Title != title || got.Status != market.StatusPendingReview || got.Version != 1 {
-			t.Errorf("the updated copy: %q %s v%d", got.Meta.Title, got.Status, got.Version)
+			t.Errorf("the updated copy in review: %q %s v%d", got.Meta.Title, got.Status, got.Version)
+		}
+		if got := harvested(t, b, base, idA(f.lesson)); got.Meta.Title != lessonTitle || got.Status != market.StatusPublished ||
+			got.Version != 2 || got.VersionStatus != market.StatusPendingReview {
+			t.Errorf("the updated published copy: %q %s v%d %s", got.Meta.Title, got.Status, got.Version, got.VersionStatus)
+		}
+		if pub, _ := b.m.Resource(ctx, lessonB); pub.Meta.Title != "勾股定理教案" {
+			t.Errorf("B's public version changed before review: %q", pub.Meta.Title)
 		}
 
 		a.clock.Advance(time.Hour)
@@ -131,6 +149,9 @@ func TestOAIRoundTrip(t *testing.T) {
 		}
 		if queue, _ := b.m.ReviewQueue(b.As(t, "zhou.reviewer"), market.Paging{}); queue.Total != 1 {
 			t.Errorf("B's review queue holds %d, want the derivative only", queue.Total)
+		}
+		if _, err := b.m.Decide(b.As(t, "zhou.reviewer"), lessonB, approveDecision()); !market.IsCode(err, market.CodeConflict) {
+			t.Errorf("approving the withdrawn update of a taken-down copy: %v", err)
 		}
 		// On B's own provider, its published copy is now a deleted record.
 		srvB := oaiServer(b, "b.ziyuan.test", 10)
