@@ -83,6 +83,11 @@ func TestOAIRoundTrip(t *testing.T) {
 				t.Errorf("the derivative's source parents: %+v", src)
 			}
 		}
+		// A set of the source: only its records, recognised as already imported.
+		sum, err = oai.Harvest(ctx, b.m, oai.HarvestOptions{BaseURL: base, Set: "stage:primary-school"})
+		if err != nil || sum.Harvested != 1 || sum.Unchanged != 1 || sum.From != "" || !sum.Complete {
+			t.Fatalf("harvest of a set: %+v %v", sum, err)
+		}
 		queue, err := b.m.ReviewQueue(b.As(t, "zhou.reviewer"), market.Paging{})
 		if err != nil || queue.Total != 3 {
 			t.Fatalf("B's review queue: %d (%v)", queue.Total, err)
