@@ -37,6 +37,11 @@ func lomContext(stage string) string {
 func (d dissemination) writeLOM(w *xmlWriter, rec market.OAIRecord) {
 	m := rec.Meta
 	lang := langAttrs("language", m.Language)
+	// LOM's language elements take a language tag; a stored value that is none is left out.
+	tag := ""
+	if lang != nil {
+		tag = m.Language
+	}
 	langString := func(name, text string) {
 		w.open(name)
 		w.leaf("string", text, lang...)
@@ -61,7 +66,7 @@ func (d dissemination) writeLOM(w *xmlWriter, rec market.OAIRecord) {
 	identifier("URI", d.pageURL(rec.ID))
 	identifier("oai", d.p.Identifier(rec.ID))
 	langString("title", m.Title)
-	w.leafIf("language", m.Language)
+	w.leafIf("language", tag)
 	langString("description", m.Summary)
 	for _, k := range m.Keywords {
 		langString("keyword", k)
@@ -99,7 +104,7 @@ func (d dissemination) writeLOM(w *xmlWriter, rec market.OAIRecord) {
 	w.open("metaMetadata")
 	identifier("oai", d.p.Identifier(rec.ID))
 	w.leaf("metadataSchema", lomVocab)
-	w.leafIf("language", m.Language)
+	w.leafIf("language", tag)
 	w.close("metaMetadata")
 
 	w.open("technical")
@@ -127,7 +132,7 @@ func (d dissemination) writeLOM(w *xmlWriter, rec market.OAIRecord) {
 	w.leaf("value", m.Type)
 	w.close("learningResourceType")
 	vocab("context", lomContext(m.Stage))
-	w.leafIf("language", m.Language)
+	w.leafIf("language", tag)
 	w.close("educational")
 
 	w.open("rights")

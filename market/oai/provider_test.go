@@ -377,3 +377,25 @@ func TestProviderOddArgumentsStayValid(t *testing.T) {
 	}
 	oaitest.Validate(t, docs)
 }
+
+// TestProviderOddRecordsStayValid disseminates records holding what market lets through but XML
+// and the schemas do not like: control characters, markup, a language that is no tag, no
+// institution, no files.
+func TestProviderOddRecordsStayValid(t *testing.T) {
+	odd := record(1, "标题\x01<b>&amp;\"'\uFFFE", "初中", "八年级", "数学")
+	odd.Meta.Language = "中文"
+	odd.Meta.Summary = "第一行\r\n第二行\t]]>"
+	odd.Meta.Keywords = []string{"<script>", "a\x7fb"}
+	odd.Meta.Chapter = "第三章 & 附录"
+	odd.Author, odd.Institution, odd.Files = "", "", nil
+	odd.Meta.Offer = market.Offer{License: "paid", Prices: &market.Prices{Personal: 100}}
+	h := newHarness(t, &fakeRepo{recs: []market.OAIRecord{odd}}, catalog.DefaultTaxonomy())
+	docs := map[string][]byte{}
+	for _, prefix := range []string{"oai_dc", "lom"} {
+		docs[prefix] = h.get("verb=GetRecord&metadataPrefix=" + prefix + "&identifier=oai:ziyuan.test:" + odd.ID)
+		if c := oaitest.ErrorCode(docs[prefix]); c != "" {
+			t.Fatalf("%s: %s", prefix, c)
+		}
+	}
+	oaitest.Validate(t, docs)
+}
