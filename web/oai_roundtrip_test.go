@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -105,6 +106,16 @@ func TestOAIRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		b.waitCheckpoint(t)
+		// B's page credits the source: the provenance line, and the original creator in JSON-LD.
+		res := b.do(t, "GET", "/resources/"+lessonB, "", nil)
+		page, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.Contains(string(page), "来源") || !strings.Contains(string(page), idA(f.lesson)) {
+			t.Errorf("B's page of the harvested lesson: %d\n%s", res.StatusCode, page)
+		}
+		if ld := pageLD(t, b, lessonB); ld.Author.Name != "李老师" || ld.Author.Affiliation.Name != "北京市海淀区实验小学" {
+			t.Errorf("B's JSON-LD author: %+v", ld.Author)
+		}
 		a.clock.Advance(time.Hour)
 		title := "古诗两首课件（修订）"
 		if _, err := a.m.UpdateResource(a.As(t, "gongyi.editor"), f.public, market.MetaPatch{Title: &title}, nil); err != nil {
