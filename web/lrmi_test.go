@@ -93,7 +93,7 @@ func TestResourcePagesCarryLRMI(t *testing.T) {
 	eachEnv(t, func(t *testing.T, e *env) {
 		meta := sampleMeta(hostileTitle)
 		meta.Keywords = []string{"勾股定理", "</script>"}
-		lesson := e.publishAs(t, "li.teacher", meta)
+		lesson := e.publishNow(t, "li.teacher", meta)
 		ld := pageLD(t, e, lesson)
 		levels := []string{}
 		for _, l := range ld.EducationalLevel {
@@ -117,14 +117,14 @@ func TestResourcePagesCarryLRMI(t *testing.T) {
 
 		der := sampleMeta("改编的教案")
 		der.Parents = []string{lesson}
-		derived := e.publishAs(t, "chen.teacher", der)
+		derived := e.publishNow(t, "chen.teacher", der)
 		if ld := pageLD(t, e, derived); len(ld.IsBasedOn) != 1 || ld.IsBasedOn[0].ID != "http://example.com/resources/"+lesson || ld.IsBasedOn[0].Name != hostileTitle {
 			t.Errorf("derivative isBasedOn: %+v", ld.IsBasedOn)
 		}
 
 		paid := sampleMeta("精品习题")
 		paid.Offer = market.Offer{License: "paid", Prices: &market.Prices{Personal: 990, Institution: 50000}}
-		item := e.publishAs(t, "xuehai.vendor", paid)
+		item := e.publishNow(t, "xuehai.vendor", paid)
 		ld = pageLD(t, e, item)
 		var lic struct{ Type, Name string }
 		json.Unmarshal(ld.License, &lic)

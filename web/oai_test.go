@@ -140,34 +140,48 @@ type oaiFixtures struct {
 func publishOAIFixtures(t *testing.T, e *env) oaiFixtures {
 	t.Helper()
 	var f oaiFixtures
-	f.lesson = e.publishAs(t, "li.teacher", sampleMeta("勾股定理教案"))
+	f.lesson = e.publishNow(t, "li.teacher", sampleMeta("勾股定理教案"))
 	e.clock.Advance(time.Minute)
 	pub := sampleMeta("古诗两首课件")
 	pub.Type, pub.Stage, pub.Grade, pub.Subject = "课件", "小学", "三年级", "语文"
 	pub.Edition, pub.Volume, pub.Chapter = "部编版", "上册", "第一单元 古诗"
 	pub.Keywords = []string{"古诗", "朗读", "<b>&\"引号\""}
 	pub.Offer = market.Offer{License: "public"}
-	f.public = e.publishAs(t, "gongyi.editor", pub)
+	f.public = e.publishNow(t, "gongyi.editor", pub)
 	e.clock.Advance(time.Minute)
 	der := sampleMeta("勾股定理教案（改编）")
 	der.Parents = []string{f.lesson}
-	f.derived = e.publishAs(t, "chen.teacher", der)
+	f.derived = e.publishNow(t, "chen.teacher", der)
 	e.clock.Advance(time.Minute)
 	paid := sampleMeta("勾股定理精品习题")
 	paid.Type = "练习"
 	paid.Offer = market.Offer{License: "paid", Prices: &market.Prices{Personal: 990}}
-	f.paid = e.publishAs(t, "xuehai.vendor", paid)
+	f.paid = e.publishNow(t, "xuehai.vendor", paid)
 	e.clock.Advance(time.Minute)
 	course := sampleMeta("勾股定理网络课程")
 	course.Type = "网络课程"
 	course.Course = &market.Course{Seats: 30, StartsAt: e.clock.Now().Add(time.Hour), EndsAt: e.clock.Now().Add(48 * time.Hour)}
-	f.course = e.publishAs(t, "chen.teacher", course)
+	f.course = e.publishNow(t, "chen.teacher", course)
 	e.clock.Advance(time.Minute)
-	f.gone = e.publishAs(t, "li.teacher", sampleMeta("将被下架的教案"))
+	f.gone = e.publishNow(t, "li.teacher", sampleMeta("将被下架的教案"))
 	e.clock.Advance(time.Minute)
 	e.takeDown(t, f.gone)
 	f.draft = e.draftAs(t, "li.teacher", sampleMeta("从未发布的草稿"))
 	return f
+}
+
+// publishNow creates, submits and approves a resource like publishAs, without waiting for a
+// signed checkpoint: these tests read metadata, not proofs.
+func (e *env) publishNow(t testing.TB, owner string, meta market.Meta) string {
+	t.Helper()
+	id := e.draftAs(t, owner, meta)
+	if _, err := e.m.Submit(e.As(t, owner), id, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.m.Decide(e.As(t, "zhou.reviewer"), id, approveDecision()); err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 // takeDown upholds a complaint against a resource.
