@@ -20,7 +20,7 @@ run: build
 test:
 	.ci/ensure-tools test
 	$(GO) vet ./...
-	ZIYUAN_REQUIRE_POSTGRES=1 ZIYUAN_REQUIRE_BROWSER=1 ZIYUAN_REQUIRE_STRIPE=1 .ci/with-postgres .ci/with-stripe-mock .ci/gotest
+	ZIYUAN_REQUIRE_POSTGRES=1 ZIYUAN_REQUIRE_BROWSER=1 ZIYUAN_REQUIRE_STRIPE=1 ZIYUAN_REQUIRE_XMLLINT=1 ZIYUAN_REQUIRE_OAI_CLIENT=1 .ci/with-postgres .ci/with-stripe-mock .ci/gotest
 
 ## check: vet and staticcheck
 check:

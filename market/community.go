@@ -280,21 +280,9 @@ func (m *Market) DecideComplaint(ctx context.Context, id, decision, reason strin
 	if c.Status != "open" {
 		return Complaint{}, Errorf(CodeConflict, MsgAlreadyDecided)
 	}
-	// Revocations point at their grants, which must be in the log first.
-	var grants map[string]rights.Parent
-	var registered rights.Parent
+	var pins takedownPins
 	if decision == "uphold" {
-		var lics []licenseRow
-		if err := m.db.WithContext(ctx).Where("resource_id = ? AND status = ?", c.ResourceID, LicenseActive).Find(&lics).Error; err != nil {
-			return Complaint{}, Internal(err)
-		}
-		grants = map[string]rights.Parent{}
-		for _, l := range lics {
-			if grants[l.ID], err = m.pin(ctx, "license.granted:"+l.ID); err != nil {
-				return Complaint{}, err
-			}
-		}
-		if registered, err = m.pin(ctx, "work.registered:"+c.ResourceID); err != nil {
+		if pins, err = m.takedownPins(ctx, c.ResourceID); err != nil {
 			return Complaint{}, err
 		}
 	}
@@ -310,7 +298,7 @@ func (m *Market) DecideComplaint(ctx context.Context, id, decision, reason strin
 			return Errorf(CodeConflict, MsgAlreadyDecided)
 		}
 		if decision == "uphold" {
-			if err := m.takeDown(ctx, tx, c, grants, registered, now); err != nil {
+			if err := m.takeDown(ctx, tx, c.ResourceID, "complaint_upheld", rights.Subject{Role: subjectComplaint, ID: c.ID}, pins, now); err != nil {
 				return err
 			}
 		}
@@ -324,43 +312,70 @@ func (m *Market) DecideComplaint(ctx context.Context, id, decision, reason strin
 	return c.view(), nil
 }
 
-// takeDown unpublishes a resource and revokes its licences inside tx.
-func (m *Market) takeDown(ctx context.Context, tx *gorm.DB, c complaintRow, grants map[string]rights.Parent, registered rights.Parent, now time.Time) error {
-	if err := m.lockResource(tx, c.ResourceID); err != nil {
+// takedownPins are the ledger entries a takedown points at: the work's registration and the
+// grant of every active licence (revocations point at their grants), which must be in the log
+// before the takedown's transaction begins.
+type takedownPins struct {
+	grants     map[string]rights.Parent
+	registered rights.Parent
+}
+
+func (m *Market) takedownPins(ctx context.Context, resourceID string) (takedownPins, error) {
+	var lics []licenseRow
+	if err := m.db.WithContext(ctx).Where("resource_id = ? AND status = ?", resourceID, LicenseActive).Find(&lics).Error; err != nil {
+		return takedownPins{}, Internal(err)
+	}
+	p := takedownPins{grants: map[string]rights.Parent{}}
+	for _, l := range lics {
+		var err error
+		if p.grants[l.ID], err = m.pin(ctx, "license.granted:"+l.ID); err != nil {
+			return p, err
+		}
+	}
+	var err error
+	p.registered, err = m.pin(ctx, "work.registered:"+resourceID)
+	return p, err
+}
+
+// takeDown unpublishes a resource and revokes its licences inside tx. reason is the ledger's
+// machine code for it and cause the subject behind it (the upheld complaint, or the harvest
+// source that withdrew the record).
+func (m *Market) takeDown(ctx context.Context, tx *gorm.DB, resourceID, reason string, cause rights.Subject, pins takedownPins, now time.Time) error {
+	if err := m.lockResource(tx, resourceID); err != nil {
 		return err
 	}
-	if err := tx.Model(&resourceRow{}).Where("id = ?", c.ResourceID).Updates(map[string]any{"status": StatusTakenDown, "updated_at": now}).Error; err != nil {
+	if err := tx.Model(&resourceRow{}).Where("id = ?", resourceID).Updates(map[string]any{"status": StatusTakenDown, "updated_at": now}).Error; err != nil {
 		return err
 	}
 	var lics []licenseRow
-	if err := tx.Where("resource_id = ? AND status = ?", c.ResourceID, LicenseActive).Find(&lics).Error; err != nil {
+	if err := tx.Where("resource_id = ? AND status = ?", resourceID, LicenseActive).Find(&lics).Error; err != nil {
 		return err
 	}
 	for _, l := range lics {
-		grant, ok := grants[l.ID]
+		grant, ok := pins.grants[l.ID]
 		if !ok {
 			// Granted after the decision began: try again, so nothing escapes revocation.
 			return Errorf(CodeConflict, MsgConcurrentEdit)
 		}
 		if err := tx.Model(&licenseRow{}).Where("id = ?", l.ID).
-			Updates(map[string]any{"status": LicenseRevoked, "revoked_at": now, "revoke_reason": "complaint_upheld"}).Error; err != nil {
+			Updates(map[string]any{"status": LicenseRevoked, "revoked_at": now, "revoke_reason": reason}).Error; err != nil {
 			return err
 		}
-		e := rights.Entry{Type: rights.LicenseRevoked, Time: now, Reason: "complaint_upheld", Parents: []rights.Parent{grant},
-			Subjects: []rights.Subject{{Role: subjectLicense, ID: l.ID}, {Role: subjectWork, ID: c.ResourceID}, {Role: subjectHolder, ID: l.HolderID}}}
+		e := rights.Entry{Type: rights.LicenseRevoked, Time: now, Reason: reason, Parents: []rights.Parent{grant},
+			Subjects: []rights.Subject{{Role: subjectLicense, ID: l.ID}, {Role: subjectWork, ID: resourceID}, {Role: subjectHolder, ID: l.HolderID}}}
 		if err := m.record(ctx, tx, "license.revoked:"+l.ID, e, l.ID); err != nil {
 			return err
 		}
 	}
-	down := rights.Entry{Type: rights.WorkTakenDown, Time: now, Reason: "complaint_upheld", Parents: []rights.Parent{registered},
-		Subjects: []rights.Subject{{Role: subjectWork, ID: c.ResourceID}, {Role: subjectComplaint, ID: c.ID}}}
-	if err := m.record(ctx, tx, "work.taken_down:"+c.ResourceID+":"+c.ID, down, c.ResourceID); err != nil {
+	down := rights.Entry{Type: rights.WorkTakenDown, Time: now, Reason: reason, Parents: []rights.Parent{pins.registered},
+		Subjects: []rights.Subject{{Role: subjectWork, ID: resourceID}, cause}}
+	if err := m.record(ctx, tx, "work.taken_down:"+resourceID+":"+cause.ID, down, resourceID); err != nil {
 		return err
 	}
-	if err := m.similarity.Remove(ctx, tx, c.ResourceID); err != nil {
+	if err := m.similarity.Remove(ctx, tx, resourceID); err != nil {
 		return err
 	}
-	return m.reindexCatalog(ctx, tx, c.ResourceID)
+	return m.reindexCatalog(ctx, tx, resourceID)
 }
 
 // Enroll enrols a student in a free course (a 网络课程) and grants the course licence. The

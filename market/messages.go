@@ -146,6 +146,12 @@ const (
 	MsgNotInvoice          MsgKey = "not_invoice"
 	MsgOrderState          MsgKey = "order_state"
 	MsgBadWebhook          MsgKey = "bad_webhook"
+
+	// Harvesting from other OAI-PMH repositories (market/oai, `ziyuan harvest`).
+	MsgHarvestTarget  MsgKey = "harvest_target"
+	MsgHarvestAccount MsgKey = "harvest_account"
+	MsgHarvestNotFree MsgKey = "harvest_not_free"
+	MsgHarvestType    MsgKey = "harvest_type"
 )
 
 var messages = map[MsgKey]struct{ zh, en string }{
@@ -261,6 +267,11 @@ var messages = map[MsgKey]struct{ zh, en string }{
 	MsgBadWebhook:          {"通知签名或格式无效。", "The notification's signature or format is invalid."},
 	MsgSearchDown:          {"搜索服务暂时不可用，请稍后重试。", "Search is unavailable for a moment; please try again shortly."},
 	MsgLinkExpired:         {"下载链接已过期（有效期 5 分钟），请回到资源页重新下载。", "The download link has expired (links last 5 minutes); download again from the resource page."},
+
+	MsgHarvestTarget:  {"采集目标机构 %s 不存在或不是公益机构（kind public）。", "The harvest's institution %s does not exist or is not a public-welfare institution (kind public)."},
+	MsgHarvestAccount: {"账号 %s 不能作为采集账号：%s。", "Account %s cannot own harvested items: %s."},
+	MsgHarvestNotFree: {"只采集免费的公益与开放许可资源，付费资源（%s）不采集。", "Only free public-welfare and openly licensed items are harvested, not paid ones (%s)."},
+	MsgHarvestType:    {"资源类型“%s”不能采集：网络课程需要名额和日期，服务只能由服务商发布。", "Items of type %q are not harvested: courses need seats and dates, services a vendor."},
 }
 
 // MessageKeys lists every catalogued message, for completeness tests.

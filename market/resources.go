@@ -217,6 +217,8 @@ type Resource struct {
 	CreatedAt     time.Time     `json:"created_at"`
 	UpdatedAt     time.Time     `json:"updated_at"`
 	PublishedAt   *time.Time    `json:"published_at,omitempty"`
+	// Source is set on works harvested from another repository (see harvest.go).
+	Source *Provenance `json:"source,omitempty"`
 }
 
 // Upload is one inspected file handed to market: its content checked, hashed and its text
@@ -764,6 +766,9 @@ func (m *Market) view(ctx context.Context, row resourceRow, versionID string, dr
 		out.Files[i] = FileInfo{Name: f.Name, Size: f.Size, SHA256: f.SHA256, MIME: f.MIME, Kind: f.Kind}
 	}
 	if out.Ledger, err = m.ledgerRefs(ctx, row.ID); err != nil {
+		return Resource{}, err
+	}
+	if out.Source, err = m.provenance(ctx, row.ID); err != nil {
 		return Resource{}, err
 	}
 	if out.ParentRefs, err = m.resourceRefs(ctx, "resources.id IN (SELECT parent_id FROM resource_parents WHERE resource_id = ?)", row.ID); err != nil {

@@ -381,6 +381,11 @@ var uiText = map[string][2]string{
 	"resource.complain_evidence": {"您作品的账本条目编号（可选）", "Ledger entry of your earlier work (optional)"},
 	"resource.complain_send":     {"提交投诉", "Send the complaint"},
 
+	"resource.source":           {"来源", "Source"},
+	"resource.source_creator":   {"原作者 %s", "by %s"},
+	"resource.source_withdrawn": {"来源平台已撤下此资源", "withdrawn by the source"},
+	"resource.source_note":      {"通过 OAI-PMH 从其他平台采集的元数据记录；文件请到来源平台获取。", "A metadata record harvested from another platform over OAI-PMH; get the files at the source."},
+
 	"done.created":    {"草稿已保存。确认自审承诺后即可提交审核。", "Draft saved. Submit it for review with your pledge."},
 	"done.updated":    {"修改已保存。", "Changes saved."},
 	"done.submitted":  {"已提交审核。", "Submitted for review."},

@@ -272,6 +272,8 @@ type resourcePage struct {
 	Prices   []scopePrice
 	Course   bool
 	Wards    []market.User
+	// LD is the page's schema.org LearningResource (lrmi.go).
+	LD learningResource
 }
 
 type scopePrice struct {
@@ -286,7 +288,8 @@ func (s *Server) pageResource(c *fiber.Ctx) error {
 		return err
 	}
 	a := market.ActorFrom(ctx)
-	d := resourcePage{R: r, Owner: a.UserID == r.OwnerID, Reviewer: a.Has(market.RoleReviewer), Course: r.Meta.Type == market.TypeCourse}
+	d := resourcePage{R: r, Owner: a.UserID == r.OwnerID, Reviewer: a.Has(market.RoleReviewer), Course: r.Meta.Type == market.TypeCourse,
+		LD: s.learningResource(s.siteURL(c), r)}
 	if d.Lineage, err = s.m.Lineage(ctx, r.ID); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -15,6 +16,7 @@ import (
 	"ziyuan/catalog"
 	"ziyuan/market"
 	"ziyuan/market/files"
+	"ziyuan/market/oai"
 	"ziyuan/rights"
 )
 
@@ -42,6 +44,22 @@ type Config struct {
 	Search catalog.Engine
 	// OnPayment is called after a payment notification was stored, to apply it at once.
 	OnPayment func()
+	// PublicURL is the site's root as readers reach it (https://…, no trailing slash), for the
+	// absolute links of OAI-PMH records and JSON-LD; empty: taken from each request.
+	PublicURL string
+	// OAI describes the OAI-PMH provider at /oai.
+	OAI OAIConfig
+}
+
+// OAIConfig describes the repository behind /oai; zero values take the defaults.
+type OAIConfig struct {
+	// RepositoryID names the repository in identifiers (oai:<RepositoryID>:<resource id>); a
+	// domain name, default "ziyuan.local". Keep it stable: harvesters key records by it.
+	RepositoryID   string
+	RepositoryName string
+	AdminEmails    []string
+	// PageSize is the number of records a list response holds (default 100).
+	PageSize int
 }
 
 // Server is the HTTP application.
@@ -60,6 +78,8 @@ type Server struct {
 	openAPI   []byte
 	pages     *pages
 	metrics   *httpMetrics
+	oai       *oai.Provider
+	publicURL string
 }
 
 // New builds the application with every route registered.
@@ -83,6 +103,9 @@ func New(cfg Config) *Server {
 	if cfg.Inspector == nil {
 		cfg.Inspector = files.NewInspector(files.Limits{}, "")
 	}
+	if cfg.OAI.RepositoryID == "" {
+		cfg.OAI.RepositoryID = "ziyuan.local"
+	}
 	s := &Server{
 		m:         cfg.Market,
 		tok:       newTokens(cfg.Secret, cfg.Clock),
@@ -96,6 +119,14 @@ func New(cfg Config) *Server {
 		onPayment: cfg.OnPayment,
 		pages:     mustParsePages(),
 		metrics:   newHTTPMetrics(cfg.Registry),
+		publicURL: strings.TrimSuffix(cfg.PublicURL, "/"),
+	}
+	var err error
+	s.oai, err = oai.NewProvider(cfg.Market, oai.Config{RepositoryName: cfg.OAI.RepositoryName, RepositoryID: cfg.OAI.RepositoryID,
+		AdminEmails: cfg.OAI.AdminEmails, Key: s.tok.oaiKey, Taxonomy: cfg.Market.Taxonomy(), PageSize: cfg.OAI.PageSize, Clock: cfg.Clock})
+	if err != nil {
+		// The command line checks these settings before it builds a server.
+		panic("web: " + err.Error())
 	}
 	doc, err := buildOpenAPI()
 	if err != nil {
@@ -235,6 +266,9 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	app.Get("/ledger/entries/:index", s.pageLedgerEntry)
 	app.Get("/ledger/verify", s.pageVerifyReceipt)
 	app.Post("/ledger/verify", s.postVerifyReceipt)
+
+	app.Get("/oai", s.serveOAI)
+	app.Post("/oai", s.serveOAI)
 }
 
 // readyz answers 200 while this instance can serve: its database answers (and any extra

@@ -25,7 +25,9 @@ type tokens struct {
 	jwtKey      []byte
 	csrfKey     []byte
 	downloadKey []byte
-	now         func() time.Time
+	// oaiKey signs OAI-PMH resumption tokens.
+	oaiKey []byte
+	now    func() time.Time
 }
 
 func newTokens(secret []byte, now func() time.Time) *tokens {
@@ -34,7 +36,8 @@ func newTokens(secret []byte, now func() time.Time) *tokens {
 		m.Write([]byte(label))
 		return m.Sum(nil)
 	}
-	return &tokens{jwtKey: derive("ziyuan jwt v1"), csrfKey: derive("ziyuan csrf v1"), downloadKey: derive("ziyuan download v1"), now: now}
+	return &tokens{jwtKey: derive("ziyuan jwt v1"), csrfKey: derive("ziyuan csrf v1"), downloadKey: derive("ziyuan download v1"),
+		oaiKey: derive("ziyuan oai resumption v1"), now: now}
 }
 
 // issue returns a token for userID and its expiry.

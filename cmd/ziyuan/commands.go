@@ -52,6 +52,10 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	publicURL, oaiCfg, err := s.oai()
+	if err != nil {
+		return err
+	}
 	db, err := openStore(ctx, s, log)
 	if err != nil {
 		return err
@@ -115,7 +119,7 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 		}
 	}
 	srv := web.New(web.Config{Market: m, Secret: secret, Logger: log, Ledger: lg, Search: eng, Registry: reg,
-		Inspector: files.NewInspector(files.Limits{}, tmp), OnPayment: notifyPayments})
+		Inspector: files.NewInspector(files.Limits{}, tmp), OnPayment: notifyPayments, PublicURL: publicURL, OAI: oaiCfg})
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
 		return err

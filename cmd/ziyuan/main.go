@@ -25,6 +25,7 @@ Usage:
   ziyuan ledger verify --receipt FILE --key KEY  check a ledger receipt offline
   ziyuan ledger verify --url URL [--key KEY]     audit a running server's ledger
   ziyuan ledger fsck                             recompute the ledger tree from the stored entries
+  ziyuan harvest --url URL [--set S] [--from D]  import public-welfare resources from an OAI-PMH repository
 
 Every command accepts the settings below as flags, each with an environment fallback:
 `
@@ -73,6 +74,7 @@ func run(ctx context.Context, env *environment, args []string) error {
 		{"seed", cmdSeed},
 		{"ledger", cmdLedger},
 		{"reindex", cmdReindex},
+		{"harvest", cmdHarvest},
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(env.stdout, env.getenv)

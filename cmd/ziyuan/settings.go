@@ -8,9 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"ziyuan/market/oai"
+	"ziyuan/web"
 )
 
 // settings are the deployment settings of DESIGN.md. Nothing is required: the zero
@@ -28,6 +32,9 @@ type settings struct {
 	StripeKey    string
 	StripeHook   string
 	StripeBase   string
+	PublicURL    string
+	OAIID        string
+	OAIEmail     string
 }
 
 // setting is one row of the settings table: a flag and its environment fallback.
@@ -48,6 +55,9 @@ var settingsTable = []setting{
 	{"stripe-secret-key", "STRIPE_SECRET_KEY", "", "Stripe secret key; unset: purchase orders only", func(s *settings) *string { return &s.StripeKey }},
 	{"stripe-webhook-secret", "STRIPE_WEBHOOK_SECRET", "", "signing secret of the Stripe webhook endpoint (/api/v1/billing/stripe/webhook)", func(s *settings) *string { return &s.StripeHook }},
 	{"stripe-api-base", "STRIPE_API_BASE", "", "Stripe API base URL (stripe-mock in tests)", func(s *settings) *string { return &s.StripeBase }},
+	{"public-url", "ZIYUAN_PUBLIC_URL", "", "the site's public root URL (https://…) for absolute links in OAI-PMH records and JSON-LD; unset: the address each request came to", func(s *settings) *string { return &s.PublicURL }},
+	{"oai-repository-id", "ZIYUAN_OAI_REPOSITORY_ID", "", "OAI-PMH repository identifier, a domain name (identifiers read oai:ID:resource); unset: the host of --public-url, else ziyuan.local", func(s *settings) *string { return &s.OAIID }},
+	{"oai-admin-email", "ZIYUAN_OAI_ADMIN_EMAIL", "", "the OAI-PMH adminEmail; unset: admin@ the repository identifier", func(s *settings) *string { return &s.OAIEmail }},
 	{"log-format", "ZIYUAN_LOG_FORMAT", "", "text or json (default: text on a terminal, json otherwise)", func(s *settings) *string { return &s.LogFormat }},
 }
 
@@ -112,4 +122,33 @@ func (s *settings) secret() ([]byte, error) {
 		return nil, errors.New("ZIYUAN_SECRET must be hex or base64 of at least 32 bytes")
 	}
 	return loadOrCreateKey(filepath.Join(s.Data, "secret.key"), 32)
+}
+
+// oai returns the public URL and the OAI-PMH provider's settings, checked.
+func (s *settings) oai() (publicURL string, cfg web.OAIConfig, err error) {
+	publicURL = strings.TrimSuffix(strings.TrimSpace(s.PublicURL), "/")
+	host := ""
+	if publicURL != "" {
+		u, err := url.Parse(publicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			return "", cfg, fmt.Errorf("ZIYUAN_PUBLIC_URL %q must be an http(s) URL without a query", s.PublicURL)
+		}
+		host = u.Hostname()
+	}
+	cfg.RepositoryID = s.OAIID
+	switch {
+	case cfg.RepositoryID != "" && !oai.ValidRepositoryID(cfg.RepositoryID):
+		return "", cfg, fmt.Errorf("ZIYUAN_OAI_REPOSITORY_ID %q must be a domain name such as ziyuan.example.cn", cfg.RepositoryID)
+	case cfg.RepositoryID == "" && oai.ValidRepositoryID(host):
+		cfg.RepositoryID = host
+	case cfg.RepositoryID == "":
+		cfg.RepositoryID = "ziyuan.local"
+	}
+	if s.OAIEmail != "" {
+		if !oai.ValidAdminEmail(s.OAIEmail) {
+			return "", cfg, fmt.Errorf("ZIYUAN_OAI_ADMIN_EMAIL %q is not an e-mail address", s.OAIEmail)
+		}
+		cfg.AdminEmails = []string{s.OAIEmail}
+	}
+	return publicURL, cfg, nil
 }
