@@ -11,7 +11,6 @@ import (
 	"mime"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -237,22 +236,10 @@ func (s *Server) serveFile(c *fiber.Ctx) error {
 		mimeType = "application/octet-stream"
 	}
 	c.Set(fiber.HeaderContentType, mimeType)
-	c.Set(fiber.HeaderContentDisposition, attachment(name))
+	c.Set(fiber.HeaderContentDisposition, files.Attachment(name))
 	c.Set("X-Content-Type-Options", "nosniff")
 	c.Set(fiber.HeaderCacheControl, "private, max-age=300")
 	return c.SendStream(r, int(size))
-}
-
-// attachment builds a Content-Disposition that keeps Chinese file names (RFC 6266/5987) with
-// an ASCII fallback for old clients.
-func attachment(name string) string {
-	ascii := strings.Map(func(r rune) rune {
-		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' || r == '/' {
-			return '_'
-		}
-		return r
-	}, name)
-	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii, url.PathEscape(name))
 }
 
 type ratingRequest struct {
