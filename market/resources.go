@@ -241,6 +241,15 @@ type Blobs interface {
 	Delete(ctx context.Context, sha256 string) error
 }
 
+// BlobLinker is offered by blob stores that can hand out their own short-lived links to a
+// blob (S3 presigned URLs), so that downloads go from the store to the browser without passing
+// through this server. A store without it has its files served by web behind signed links.
+type BlobLinker interface {
+	// Presign returns a URL that fetches the blob until ttl has passed, served as an attachment
+	// named fileName of type mimeType.
+	Presign(ctx context.Context, sha256, fileName, mimeType string, ttl time.Duration) (string, error)
+}
+
 type resourceRow struct {
 	ID                 string `gorm:"primaryKey"`
 	OwnerID            string

@@ -193,14 +193,23 @@ func (s *Server) apiClaim(c *fiber.Ctx) error {
 	return c.Status(status).JSON(fiber.Map{"license": l})
 }
 
-// apiDownload authorises a download and redirects to a signed link valid for five minutes.
+// apiDownload authorises a download and redirects to a link valid for five minutes: the blob
+// store's own (an S3 presigned URL) when it offers one, so the bytes bypass this server, or a
+// link signed here to /files/.
 func (s *Server) apiDownload(c *fiber.Ctx) error {
 	f, err := s.m.Download(c.UserContext(), c.Params("id"), c.Query("file"))
 	if err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Redirect(s.signDownload(f), fiber.StatusFound)
+	link, ok, err := s.m.DownloadLink(c.UserContext(), f, downloadLinkLifetime)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		link = s.signDownload(f)
+	}
+	return c.Redirect(link, fiber.StatusFound)
 }
 
 // signDownload makes the signed link for one file: anyone holding it may fetch the file until

@@ -126,7 +126,7 @@ func (b *Blobs) ensureBucket(ctx context.Context, region string) error {
 	where := fmt.Sprintf("bucket %q at %s", b.bucket, b.client.EndpointURL().Redacted())
 	ok, err := b.client.BucketExists(ctx, b.bucket)
 	if err != nil {
-		return fmt.Errorf("s3blobs: %s: %w", where, err)
+		return fmt.Errorf("s3blobs: %s: %w", where, b.explain(ctx, err))
 	}
 	if ok {
 		return nil
@@ -136,7 +136,7 @@ func (b *Blobs) ensureBucket(ctx context.Context, region string) error {
 		return nil // another instance starting at the same moment made it
 	}
 	if err != nil {
-		return fmt.Errorf("s3blobs: %s is missing and could not be created: %w", where, err)
+		return fmt.Errorf("s3blobs: %s is missing and could not be created: %w", where, b.explain(ctx, err))
 	}
 	return nil
 }
@@ -148,6 +148,14 @@ func (b *Blobs) key(sum string) (string, error) {
 		return "", fmt.Errorf("%w: %q", files.ErrBadSum, sum)
 	}
 	return b.prefix + "sha256/" + sum[0:2] + "/" + sum[2:4] + "/" + sum, nil
+}
+
+// explain names a timeout as such: minio-go reports it as a bare "context deadline exceeded".
+func (b *Blobs) explain(ctx context.Context, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("no answer from %s in time (timeout %s): %w", b.client.EndpointURL().Redacted(), b.timeout, err)
+	}
+	return err
 }
 
 func notFound(err error) bool {
@@ -171,7 +179,7 @@ func (b *Blobs) Stat(ctx context.Context, sum string) (int64, error) {
 		return 0, fmt.Errorf("%w: %s", files.ErrBlobNotFound, sum)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("s3blobs: stat %s: %w", key, err)
+		return 0, fmt.Errorf("s3blobs: stat %s: %w", key, b.explain(ctx, err))
 	}
 	return info.Size, nil
 }
@@ -185,7 +193,7 @@ func (b *Blobs) Delete(ctx context.Context, sum string) error {
 	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
 	if err := b.client.RemoveObject(ctx, b.bucket, key, minio.RemoveObjectOptions{}); err != nil && !notFound(err) {
-		return fmt.Errorf("s3blobs: delete %s: %w", key, err)
+		return fmt.Errorf("s3blobs: delete %s: %w", key, b.explain(ctx, err))
 	}
 	return nil
 }
