@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -159,47 +160,63 @@ func TestS3Unreachable(t *testing.T) {
 	}
 }
 
-// TestMinIOStoreGoesAway cuts a store off that was there at start: every operation fails
-// within its timeout with a clear error, and nothing half-written remains.
+// TestMinIOStoreGoesAway cuts a store off that was there at start, before a request or in the
+// middle of an upload: every operation fails within its timeout with a clear error, and
+// nothing half-written remains.
 func TestMinIOStoreGoesAway(t *testing.T) {
 	ctx := context.Background()
-	for _, how := range []string{"cut", "hang"} {
-		t.Run(how, func(t *testing.T) {
+	tests := []struct {
+		name    string
+		breakIt func(*s3test.Relay)
+		onlyPut bool
+		says    string
+	}{
+		{"refused", (*s3test.Relay).Cut, false, "s3blobs:"},
+		{"silent", (*s3test.Relay).Hang, false, "s3blobs:"},
+		{"cut mid-upload", func(r *s3test.Relay) { r.CutAfter(1 << 20) }, true, "s3blobs: put"},
+		{"stalled mid-upload", func(r *s3test.Relay) { r.HangAfter(1 << 20) }, true, "made no progress"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			s := s3test.Settings(t)
 			relay, endpoint := s3test.NewRelay(t, s.Endpoint)
 			viaRelay := s
 			viaRelay.Endpoint, viaRelay.Timeout = endpoint, time.Second
 			b := s3test.Open(t, viaRelay)
 			kept := []byte("在断开之前存入")
-			if err := b.Put(ctx, blobstest.Sum(kept), bytes.NewReader(kept), int64(len(kept))); err != nil {
+			keptSum := blobstest.Sum(kept)
+			if err := b.Put(ctx, keptSum, bytes.NewReader(kept), int64(len(kept))); err != nil {
 				t.Fatal(err)
 			}
-			if how == "cut" {
-				relay.Cut()
-			} else {
-				relay.Hang()
-			}
+			tt.breakIt(relay)
 			data := bytes.Repeat([]byte("断线时上传的课件。"), 200_000) // 5.4 MB
 			sum := blobstest.Sum(data)
-			ops := map[string]func() error{
-				"Put":    func() error { return b.Put(ctx, sum, bytes.NewReader(data), int64(len(data))) },
-				"Stat":   func() error { _, err := b.Stat(ctx, blobstest.Sum(kept)); return err },
-				"Open":   func() error { _, err := b.Open(ctx, blobstest.Sum(kept)); return err },
-				"Delete": func() error { return b.Delete(ctx, blobstest.Sum(kept)) },
+			ops := []struct {
+				name string
+				do   func() error
+			}{
+				{"Put", func() error { return b.Put(ctx, sum, bytes.NewReader(data), int64(len(data))) }},
+				{"Stat", func() error { _, err := b.Stat(ctx, keptSum); return err }},
+				{"Open", func() error { _, err := b.Open(ctx, keptSum); return err }},
+				{"Delete", func() error { return b.Delete(ctx, keptSum) }},
 			}
-			for name, op := range ops {
+			if tt.onlyPut {
+				ops = ops[:1]
+			}
+			for _, op := range ops {
 				start := time.Now()
-				err := op()
-				if err == nil || errors.Is(err, files.ErrBlobNotFound) || !strings.Contains(err.Error(), "s3blobs:") {
-					t.Errorf("%s on a store that went away: %v", name, err)
+				err := op.do()
+				if err == nil || errors.Is(err, files.ErrBlobNotFound) || !strings.Contains(err.Error(), tt.says) {
+					t.Errorf("%s: %v; want an error saying %q", op.name, err, tt.says)
 				}
 				if d := time.Since(start); d > 15*time.Second {
-					t.Errorf("%s took %s", name, d)
+					t.Errorf("%s took %s", op.name, d)
 				}
-				t.Logf("%s: %v (%s)", name, err, time.Since(start).Round(time.Millisecond))
+				t.Logf("%s: %v (%s)", op.name, err, time.Since(start).Round(time.Millisecond))
 			}
-			if got, want := s3test.Stored(t, s), []string{"sha256/" + blobstest.Sum(kept)[:2]}; len(got) != 1 || !strings.HasPrefix(got[0], want[0]) {
-				t.Errorf("the bucket holds %v, want only the blob stored before", got)
+			want := "sha256/" + keptSum[:2] + "/" + keptSum[2:4] + "/" + keptSum
+			if got := s3test.Stored(t, s); len(got) != 1 || got[0] != want {
+				t.Errorf("the bucket holds %v, want only %s, stored before", got, want)
 			}
 		})
 	}
@@ -300,4 +317,59 @@ func get(t *testing.T, link string) int {
 	io.Copy(io.Discard, res.Body)
 	res.Body.Close()
 	return res.StatusCode
+}
+
+// TestS3PutOnTheWire watches Put from the server's side, without MinIO: the declared sum goes
+// out as the signed x-amz-content-sha256 (the store verifies it too), and on a mismatch the
+// body stops short of its Content-Length, so no store could take the request as complete.
+func TestS3PutOnTheWire(t *testing.T) {
+	type put struct {
+		sha256       string
+		length, read int64
+		complete     bool
+	}
+	puts := make(chan put, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/ziyuan/" && r.Method == http.MethodHead:
+			w.WriteHeader(http.StatusOK)
+		case r.Method == http.MethodHead:
+			w.WriteHeader(http.StatusNotFound)
+		case r.Method == http.MethodPut:
+			n, err := io.Copy(io.Discard, r.Body)
+			puts <- put{r.Header.Get("X-Amz-Content-Sha256"), r.ContentLength, n, err == nil}
+			w.Header().Set("ETag", `"0"`)
+			w.WriteHeader(http.StatusOK)
+		default:
+			http.Error(w, "unexpected", http.StatusBadRequest)
+		}
+	}))
+	defer srv.Close()
+	b, err := s3blobs.New(context.Background(), s3blobs.Settings{Endpoint: srv.URL, Bucket: "ziyuan", Region: "us-east-1",
+		AccessKey: "k", SecretKey: "secret-key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("课堂练习"), 100_000)
+	sum := blobstest.Sum(data)
+	flipped := bytes.Clone(data)
+	flipped[len(flipped)-1] ^= 1
+
+	if err := b.Put(context.Background(), sum, bytes.NewReader(data), int64(len(data))); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-puts; got != (put{sum, int64(len(data)), int64(len(data)), true}) {
+		t.Errorf("a good Put arrived as %+v", got)
+	}
+	if err := b.Put(context.Background(), sum, bytes.NewReader(flipped), int64(len(data))); !errors.Is(err, files.ErrSumMismatch) {
+		t.Fatalf("Put of other content: %v", err)
+	}
+	select {
+	case got := <-puts:
+		if got.complete || got.read >= got.length {
+			t.Errorf("a refused Put reached the server whole: %+v", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the server never saw the refused Put end")
+	}
 }

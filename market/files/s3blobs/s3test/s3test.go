@@ -156,6 +156,12 @@ type Relay struct {
 	mode  relayMode
 	conns map[net.Conn]bool
 	wg    sync.WaitGroup
+	// A byte budget for what clients send, and what happens when it is spent.
+	limited bool
+	budget  int64
+	then    relayMode
+	// stopped is closed when the relay closes, releasing connections it holds hanging.
+	stopped chan struct{}
 }
 
 type relayMode int
@@ -178,7 +184,7 @@ func NewRelay(t testing.TB, endpoint string) (*Relay, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Relay{ln: ln, target: u.Host, conns: map[net.Conn]bool{}}
+	r := &Relay{ln: ln, target: u.Host, conns: map[net.Conn]bool{}, stopped: make(chan struct{})}
 	r.wg.Go(r.accept)
 	t.Cleanup(r.close)
 	return r, u.Scheme + "://" + ln.Addr().String()
@@ -224,7 +230,7 @@ func (r *Relay) pipe(c net.Conn) {
 	r.conns[s] = true
 	r.mu.Unlock()
 	done := make(chan struct{}, 2)
-	go func() { io.Copy(s, c); done <- struct{}{} }()
+	go func() { io.Copy(s, &upstream{r: r, c: c}); done <- struct{}{} }()
 	go func() { io.Copy(c, s); done <- struct{}{} }()
 	<-done
 	c.Close()
@@ -234,6 +240,50 @@ func (r *Relay) pipe(c net.Conn) {
 	delete(r.conns, c)
 	delete(r.conns, s)
 	r.mu.Unlock()
+}
+
+// upstream reads what a client sends, counting it against the relay's budget: once a
+// limit set by CutAfter or HangAfter is spent, the relay cuts or hangs mid-request.
+type upstream struct {
+	r *Relay
+	c net.Conn
+}
+
+func (u *upstream) Read(p []byte) (int, error) {
+	u.r.mu.Lock()
+	limited, left, then := u.r.limited, u.r.budget, u.r.then
+	u.r.mu.Unlock()
+	if limited && left <= 0 {
+		if then == hang {
+			// Stop reading: the client's writes block once the socket buffers are full.
+			<-u.r.stopped
+			return 0, io.EOF
+		}
+		u.r.set(refuse)
+		return 0, io.EOF
+	}
+	if limited && int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := u.c.Read(p)
+	u.r.mu.Lock()
+	u.r.budget -= int64(n)
+	u.r.mu.Unlock()
+	return n, err
+}
+
+// CutAfter forwards n more bytes from clients, then drops every connection and refuses new
+// ones: a store that goes away in the middle of an upload.
+func (r *Relay) CutAfter(n int64) { r.limit(n, refuse) }
+
+// HangAfter forwards n more bytes from clients, then stops reading from them without closing
+// anything: a store that stalls in the middle of an upload.
+func (r *Relay) HangAfter(n int64) { r.limit(n, hang) }
+
+func (r *Relay) limit(n int64, then relayMode) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.limited, r.budget, r.then = true, n, then
 }
 
 // Cut drops every open connection; later ones are refused at once.
@@ -253,6 +303,7 @@ func (r *Relay) set(m relayMode) {
 }
 
 func (r *Relay) close() {
+	close(r.stopped)
 	r.ln.Close()
 	r.set(refuse)
 	r.wg.Wait()
