@@ -315,11 +315,11 @@ func (m *Market) DownloadLink(ctx context.Context, f FileInfo, ttl time.Duration
 		if errors.Is(err, files.ErrBlobNotFound) {
 			return "", false, Errorf(CodeNotFound, MsgNotFound, "file")
 		}
-		return "", false, Internal(err)
+		return "", false, blobError(err)
 	}
 	link, err = linker.Presign(ctx, f.SHA256, f.Name, f.MIME, ttl)
 	if err != nil {
-		return "", false, Internal(err)
+		return "", false, blobError(err)
 	}
 	return link, true, nil
 }

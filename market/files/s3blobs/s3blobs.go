@@ -126,7 +126,7 @@ func (b *Blobs) ensureBucket(ctx context.Context, region string) error {
 	where := fmt.Sprintf("bucket %q at %s", b.bucket, b.client.EndpointURL().Redacted())
 	ok, err := b.client.BucketExists(ctx, b.bucket)
 	if err != nil {
-		return fmt.Errorf("s3blobs: %s: %w", where, b.explain(ctx, err))
+		return fmt.Errorf("s3blobs: %s: %w", where, b.classify(ctx, err))
 	}
 	if ok {
 		return nil
@@ -136,7 +136,7 @@ func (b *Blobs) ensureBucket(ctx context.Context, region string) error {
 		return nil // another instance starting at the same moment made it
 	}
 	if err != nil {
-		return fmt.Errorf("s3blobs: %s is missing and could not be created: %w", where, b.explain(ctx, err))
+		return fmt.Errorf("s3blobs: %s is missing and could not be created: %w", where, b.classify(ctx, err))
 	}
 	return nil
 }
@@ -150,10 +150,25 @@ func (b *Blobs) key(sum string) (string, error) {
 	return b.prefix + "sha256/" + sum[0:2] + "/" + sum[2:4] + "/" + sum, nil
 }
 
-// explain names a timeout as such: minio-go reports it as a bare "context deadline exceeded".
-func (b *Blobs) explain(ctx context.Context, err error) error {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("no answer from %s in time (timeout %s): %w", b.client.EndpointURL().Redacted(), b.timeout, err)
+// classify marks the failures that mean the store is unavailable — unreachable, silent, too
+// slow, overloaded — with files.ErrUnavailable, so that the market answers "try again later"
+// rather than reporting an internal error, and names a timeout as such (minio-go reports a
+// bare "context deadline exceeded"). ctx is the request's context.
+func (b *Blobs) classify(ctx context.Context, err error) error {
+	endpoint := b.client.EndpointURL().Redacted()
+	switch {
+	case errors.Is(err, errStalled):
+		return fmt.Errorf("%w: %s: %w", files.ErrUnavailable, endpoint, err)
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return fmt.Errorf("%w: no answer from %s within %s: %w", files.ErrUnavailable, endpoint, b.timeout, err)
+	case ctx.Err() != nil:
+		return err // the caller gave up
+	}
+	r := minio.ToErrorResponse(err)
+	switch {
+	case r.Code == "" && r.StatusCode == 0, // no answer at all: refused, reset, DNS
+		r.StatusCode >= 500, r.Code == "SlowDown", r.Code == "XMinioServerNotInitialized":
+		return fmt.Errorf("%w: %s: %w", files.ErrUnavailable, endpoint, err)
 	}
 	return err
 }
@@ -179,7 +194,7 @@ func (b *Blobs) Stat(ctx context.Context, sum string) (int64, error) {
 		return 0, fmt.Errorf("%w: %s", files.ErrBlobNotFound, sum)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("s3blobs: stat %s: %w", key, b.explain(ctx, err))
+		return 0, fmt.Errorf("s3blobs: stat %s: %w", key, b.classify(ctx, err))
 	}
 	return info.Size, nil
 }
@@ -193,7 +208,7 @@ func (b *Blobs) Delete(ctx context.Context, sum string) error {
 	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
 	if err := b.client.RemoveObject(ctx, b.bucket, key, minio.RemoveObjectOptions{}); err != nil && !notFound(err) {
-		return fmt.Errorf("s3blobs: delete %s: %w", key, b.explain(ctx, err))
+		return fmt.Errorf("s3blobs: delete %s: %w", key, b.classify(ctx, err))
 	}
 	return nil
 }
@@ -213,7 +228,7 @@ func (b *Blobs) Open(ctx context.Context, sum string) (io.ReadCloser, error) {
 		if notFound(err) {
 			return nil, fmt.Errorf("%w: %s", files.ErrBlobNotFound, sum)
 		}
-		return nil, fmt.Errorf("s3blobs: open %s: %w", key, w.explain(err))
+		return nil, fmt.Errorf("s3blobs: open %s: %w", key, b.classify(ctx, w.explain(err)))
 	}
 	w.touch()
 	return &download{body: body, w: w}, nil
@@ -285,7 +300,7 @@ func (b *Blobs) Put(ctx context.Context, sum string, r io.Reader, size int64) er
 	case err != nil && minio.ToErrorResponse(err).Code == "XAmzContentSHA256Mismatch":
 		return fmt.Errorf("%w: %s: the store computed another SHA-256", files.ErrSumMismatch, sum)
 	case err != nil:
-		return fmt.Errorf("s3blobs: put %s: %w", key, w.explain(err))
+		return fmt.Errorf("s3blobs: put %s: %w", key, b.classify(ctx, w.explain(err)))
 	case !ok:
 		// Unreachable unless the HTTP client sent a body it did not read from v: take back
 		// whatever was stored rather than keep an unverified blob.
