@@ -28,6 +28,12 @@ type settings struct {
 	StripeKey    string
 	StripeHook   string
 	StripeBase   string
+	S3Endpoint   string
+	S3Bucket     string
+	S3AccessKey  string
+	S3SecretKey  string
+	S3Region     string
+	S3Prefix     string
 }
 
 // setting is one row of the settings table: a flag and its environment fallback.
@@ -48,6 +54,12 @@ var settingsTable = []setting{
 	{"stripe-secret-key", "STRIPE_SECRET_KEY", "", "Stripe secret key; unset: purchase orders only", func(s *settings) *string { return &s.StripeKey }},
 	{"stripe-webhook-secret", "STRIPE_WEBHOOK_SECRET", "", "signing secret of the Stripe webhook endpoint (/api/v1/billing/stripe/webhook)", func(s *settings) *string { return &s.StripeHook }},
 	{"stripe-api-base", "STRIPE_API_BASE", "", "Stripe API base URL (stripe-mock in tests)", func(s *settings) *string { return &s.StripeBase }},
+	{"s3-endpoint", "ZIYUAN_S3_ENDPOINT", "", "URL of an S3-compatible store for the files (http:// or https://, no path); unset: files in the data directory", func(s *settings) *string { return &s.S3Endpoint }},
+	{"s3-bucket", "ZIYUAN_S3_BUCKET", "ziyuan", "S3 bucket for the files, created when missing", func(s *settings) *string { return &s.S3Bucket }},
+	{"s3-access-key", "ZIYUAN_S3_ACCESS_KEY", "", "S3 access key", func(s *settings) *string { return &s.S3AccessKey }},
+	{"s3-secret-key", "ZIYUAN_S3_SECRET_KEY", "", "S3 secret key", func(s *settings) *string { return &s.S3SecretKey }},
+	{"s3-region", "ZIYUAN_S3_REGION", "", "S3 region; unset: asked of the store", func(s *settings) *string { return &s.S3Region }},
+	{"s3-prefix", "ZIYUAN_S3_PREFIX", "", "folder of the bucket the files go under, to share a bucket", func(s *settings) *string { return &s.S3Prefix }},
 	{"log-format", "ZIYUAN_LOG_FORMAT", "", "text or json (default: text on a terminal, json otherwise)", func(s *settings) *string { return &s.LogFormat }},
 }
 

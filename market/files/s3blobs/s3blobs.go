@@ -141,6 +141,21 @@ func (b *Blobs) ensureBucket(ctx context.Context, region string) error {
 	return nil
 }
 
+// Ready reports whether the bucket answers, for a readiness probe: without its store a server
+// can neither take uploads nor hand out downloads.
+func (b *Blobs) Ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, b.timeout)
+	defer cancel()
+	ok, err := b.client.BucketExists(ctx, b.bucket)
+	switch {
+	case err != nil:
+		return fmt.Errorf("s3blobs: bucket %q: %w", b.bucket, b.classify(ctx, err))
+	case !ok:
+		return fmt.Errorf("s3blobs: bucket %q is gone", b.bucket)
+	}
+	return nil
+}
+
 // key is where a blob lives: the layout of files.LocalBlobs (sha256/ab/cd/<sum>) under the
 // prefix, so that a local blob directory can be copied into a bucket as it is.
 func (b *Blobs) key(sum string) (string, error) {

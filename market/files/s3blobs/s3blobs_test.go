@@ -188,6 +188,9 @@ func TestMinIOStoreGoesAway(t *testing.T) {
 			if err := b.Put(ctx, keptSum, bytes.NewReader(kept), int64(len(kept))); err != nil {
 				t.Fatal(err)
 			}
+			if err := b.Ready(ctx); err != nil {
+				t.Fatalf("Ready before the store went away: %v", err)
+			}
 			tt.breakIt(relay)
 			data := bytes.Repeat([]byte("断线时上传的课件。"), 200_000) // 5.4 MB
 			sum := blobstest.Sum(data)
@@ -199,6 +202,7 @@ func TestMinIOStoreGoesAway(t *testing.T) {
 				{"Stat", func() error { _, err := b.Stat(ctx, keptSum); return err }},
 				{"Open", func() error { _, err := b.Open(ctx, keptSum); return err }},
 				{"Delete", func() error { return b.Delete(ctx, keptSum) }},
+				{"Ready", func() error { return b.Ready(ctx) }},
 			}
 			if tt.onlyPut {
 				ops = ops[:1]
@@ -206,7 +210,7 @@ func TestMinIOStoreGoesAway(t *testing.T) {
 			for _, op := range ops {
 				start := time.Now()
 				err := op.do()
-				if err == nil || errors.Is(err, files.ErrBlobNotFound) || !strings.Contains(err.Error(), tt.says) {
+				if err == nil || !errors.Is(err, files.ErrUnavailable) || !strings.Contains(err.Error(), tt.says) {
 					t.Errorf("%s: %v; want an error saying %q", op.name, err, tt.says)
 				}
 				if d := time.Since(start); d > 15*time.Second {
