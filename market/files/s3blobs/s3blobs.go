@@ -310,6 +310,8 @@ func (b *Blobs) Put(ctx context.Context, sum string, r io.Reader, size int64) er
 	// reaches r, which belongs to the caller again.
 	verr, ok := v.finish()
 	switch {
+	case errors.Is(verr, errStalled) || errors.Is(verr, context.DeadlineExceeded) || errors.Is(verr, context.Canceled):
+		return fmt.Errorf("s3blobs: put %s: %w", key, b.classify(ctx, verr))
 	case verr != nil:
 		return verr
 	case err != nil && minio.ToErrorResponse(err).Code == "XAmzContentSHA256Mismatch":
@@ -357,8 +359,9 @@ func (v *verifier) Read(p []byte) (int, error) {
 	case len(p) == 0:
 		return 0, nil
 	}
-	if err := v.ctx.Err(); err != nil {
-		return 0, v.fail(err)
+	if v.ctx.Err() != nil {
+		// The cause says whether the caller gave up or the watchdog stopped a stalled upload.
+		return 0, v.fail(context.Cause(v.ctx))
 	}
 	if left := v.size - v.n; left > 1 {
 		p = p[:min(int64(len(p)), left-1)]

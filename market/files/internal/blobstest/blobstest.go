@@ -35,6 +35,7 @@ func Sum(data []byte) string {
 func Run(t *testing.T, fresh func(t *testing.T) Subject) {
 	t.Run("RoundTrip", func(t *testing.T) { roundTrip(t, fresh(t)) })
 	t.Run("Refusals", func(t *testing.T) { refusals(t, fresh) })
+	t.Run("CancelledMidway", func(t *testing.T) { cancelledMidway(t, fresh(t)) })
 	t.Run("BadSums", func(t *testing.T) { badSums(t, fresh(t)) })
 	t.Run("NotFound", func(t *testing.T) { notFound(t, fresh(t)) })
 	t.Run("ConcurrentPuts", func(t *testing.T) { concurrentPuts(t, fresh(t)) })
@@ -166,6 +167,34 @@ func refusals(t *testing.T, fresh func(t *testing.T) Subject) {
 				t.Errorf("blob %s exists after a refused Put", tt.sum)
 			}
 		})
+	}
+}
+
+// cancelAfter yields data, calling cancel once n bytes have been read.
+type cancelAfter struct {
+	r      io.Reader
+	n      int
+	cancel func()
+}
+
+func (c *cancelAfter) Read(p []byte) (int, error) {
+	k, err := c.r.Read(p)
+	if c.n -= k; c.n <= 0 {
+		c.cancel()
+	}
+	return k, err
+}
+
+func cancelledMidway(t *testing.T, s Subject) {
+	data := bytes.Repeat([]byte("上传到一半时取消。"), 200_000) // 5.4 MB
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	err := s.Blobs.Put(ctx, Sum(data), &cancelAfter{r: bytes.NewReader(data), n: len(data) / 3, cancel: cancel}, int64(len(data)))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Put: %v, want context.Canceled", err)
+	}
+	if got := s.Stored(t); len(got) != 0 {
+		t.Errorf("a cancelled Put left %v", got)
 	}
 }
 
