@@ -16,11 +16,13 @@ run: build
 	./bin/ziyuan seed --demo --data $(DATA)
 	./bin/ziyuan serve --data $(DATA)
 
-## test: vet, then the whole suite with -race on SQLite and a throwaway PostgreSQL, with the browser tests
+## test: vet, then the whole suite with -race on SQLite and a throwaway PostgreSQL, MinIO and stripe-mock, with the browser tests
 test:
 	.ci/ensure-tools test
 	$(GO) vet ./...
-	ZIYUAN_REQUIRE_POSTGRES=1 ZIYUAN_REQUIRE_BROWSER=1 ZIYUAN_REQUIRE_STRIPE=1 ZIYUAN_REQUIRE_XMLLINT=1 ZIYUAN_REQUIRE_OAI_CLIENT=1 .ci/with-postgres .ci/with-stripe-mock .ci/gotest
+	ZIYUAN_REQUIRE_POSTGRES=1 ZIYUAN_REQUIRE_BROWSER=1 ZIYUAN_REQUIRE_STRIPE=1 ZIYUAN_REQUIRE_MINIO=1 \
+		ZIYUAN_REQUIRE_XMLLINT=1 ZIYUAN_REQUIRE_OAI_CLIENT=1 \
+		.ci/with-postgres .ci/with-stripe-mock .ci/with-minio .ci/gotest
 
 ## check: vet and staticcheck
 check:

@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"ziyuan/catalog"
+	"ziyuan/market/files"
 	"ziyuan/market/store"
 	"ziyuan/rights"
 )
@@ -299,6 +300,28 @@ func (m *Market) OpenBlob(ctx context.Context, sha256 string) (io.ReadCloser, in
 		return nil, 0, Errorf(CodeNotFound, MsgNotFound, "file")
 	}
 	return r, size, nil
+}
+
+// DownloadLink returns the blob store's own link to a file that Download has authorised, valid
+// for ttl, or ok false when the store offers none (local files: web signs a link to itself).
+// The blob is looked up first, so that a lost file is a not_found here rather than an error
+// page of the store.
+func (m *Market) DownloadLink(ctx context.Context, f FileInfo, ttl time.Duration) (link string, ok bool, err error) {
+	linker, ok := m.opts.Blobs.(BlobLinker)
+	if !ok {
+		return "", false, nil
+	}
+	if _, err := m.opts.Blobs.Stat(ctx, f.SHA256); err != nil {
+		if errors.Is(err, files.ErrBlobNotFound) {
+			return "", false, Errorf(CodeNotFound, MsgNotFound, "file")
+		}
+		return "", false, blobError(err)
+	}
+	link, err = linker.Presign(ctx, f.SHA256, f.Name, f.MIME, ttl)
+	if err != nil {
+		return "", false, blobError(err)
+	}
+	return link, true, nil
 }
 
 // Taxonomy is the vocabulary resources are classified by.

@@ -16,6 +16,7 @@ import (
 	"gorm.io/gorm"
 
 	"ziyuan/catalog"
+	"ziyuan/market/files"
 	"ziyuan/rights"
 )
 
@@ -233,14 +234,25 @@ type Upload struct {
 	Open   func() (io.ReadCloser, error)
 }
 
-// Blobs stores file contents by their SHA-256 (see market/files for the local store).
+// Blobs stores file contents by their SHA-256: files.Blobs, implemented by files.LocalBlobs
+// and s3blobs. Errors wrap the files sentinels: files.ErrBlobNotFound for an absent blob,
+// files.ErrUnavailable for a store that is down.
 type Blobs interface {
 	// Put stores size bytes from r under sha256; storing an existing blob is a no-op.
 	Put(ctx context.Context, sha256 string, r io.Reader, size int64) error
 	Open(ctx context.Context, sha256 string) (io.ReadCloser, error)
-	// Stat returns a blob's size, or an error when it is not stored.
+	// Stat returns a blob's size, or files.ErrBlobNotFound when it is not stored.
 	Stat(ctx context.Context, sha256 string) (int64, error)
 	Delete(ctx context.Context, sha256 string) error
+}
+
+// BlobLinker is offered by blob stores that can hand out their own short-lived links to a
+// blob (S3 presigned URLs), so that downloads go from the store to the browser without passing
+// through this server. A store without it has its files served by web behind signed links.
+type BlobLinker interface {
+	// Presign returns a URL that fetches the blob until ttl has passed, served as an attachment
+	// named fileName of type mimeType.
+	Presign(ctx context.Context, sha256, fileName, mimeType string, ttl time.Duration) (string, error)
 }
 
 type resourceRow struct {
@@ -602,8 +614,15 @@ func (m *Market) CreateResource(ctx context.Context, meta Meta, uploads []Upload
 func (m *Market) storeBlobs(ctx context.Context, uploads []Upload) ([]string, error) {
 	var added []string
 	for _, u := range uploads {
-		if _, err := m.opts.Blobs.Stat(ctx, u.SHA256); err == nil {
+		_, err := m.opts.Blobs.Stat(ctx, u.SHA256)
+		if err == nil {
 			continue // already stored for another version
+		}
+		if !errors.Is(err, files.ErrBlobNotFound) {
+			// A store that cannot answer Stat will not take a Put either; asking again would
+			// only double the wait for a store that has stopped answering.
+			m.discardBlobs(ctx, added)
+			return nil, blobError(err)
 		}
 		r, err := u.Open()
 		if err != nil {
@@ -614,11 +633,20 @@ func (m *Market) storeBlobs(ctx context.Context, uploads []Upload) ([]string, er
 		r.Close()
 		if err != nil {
 			m.discardBlobs(ctx, added)
-			return nil, Internal(err)
+			return nil, blobError(err)
 		}
 		added = append(added, u.SHA256)
 	}
 	return added, nil
+}
+
+// blobError reports a failure of the blob store: unavailable (try again later) when the store
+// is down or too slow to answer, internal otherwise.
+func blobError(err error) error {
+	if errors.Is(err, files.ErrUnavailable) {
+		return &Error{Code: CodeUnavailable, Msg: Message{Key: MsgUnavailable}, Err: err}
+	}
+	return Internal(err)
 }
 
 // discardBlobs removes blobs stored for a change that did not commit, unless another version

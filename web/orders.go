@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"ziyuan/market"
+	"ziyuan/market/files"
 )
 
 // maxWebhookBody bounds a provider notification; Stripe's are a few kilobytes.
@@ -297,11 +298,11 @@ func (s *Server) statement(c *fiber.Ctx) error {
 	switch c.Query("format", "csv") {
 	case "xlsx":
 		c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-		c.Set(fiber.HeaderContentDisposition, attachment(name+".xlsx"))
+		c.Set(fiber.HeaderContentDisposition, files.Attachment(name+".xlsx"))
 		return writeXLSX(c.Response().BodyWriter(), t)
 	case "csv":
 		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-		c.Set(fiber.HeaderContentDisposition, attachment(name+".csv"))
+		c.Set(fiber.HeaderContentDisposition, files.Attachment(name+".csv"))
 		return writeCSV(c.Response().BodyWriter(), t)
 	}
 	return market.Errorf(market.CodeInvalid, market.MsgFieldOneOf, "format", c.Query("format"), "csv, xlsx")

@@ -11,7 +11,6 @@ import (
 	"mime"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -194,14 +193,23 @@ func (s *Server) apiClaim(c *fiber.Ctx) error {
 	return c.Status(status).JSON(fiber.Map{"license": l})
 }
 
-// apiDownload authorises a download and redirects to a signed link valid for five minutes.
+// apiDownload authorises a download and redirects to a link valid for five minutes: the blob
+// store's own (an S3 presigned URL) when it offers one, so the bytes bypass this server, or a
+// link signed here to /files/.
 func (s *Server) apiDownload(c *fiber.Ctx) error {
 	f, err := s.m.Download(c.UserContext(), c.Params("id"), c.Query("file"))
 	if err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Redirect(s.signDownload(f), fiber.StatusFound)
+	link, ok, err := s.m.DownloadLink(c.UserContext(), f, downloadLinkLifetime)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		link = s.signDownload(f)
+	}
+	return c.Redirect(link, fiber.StatusFound)
 }
 
 // signDownload makes the signed link for one file: anyone holding it may fetch the file until
@@ -237,22 +245,10 @@ func (s *Server) serveFile(c *fiber.Ctx) error {
 		mimeType = "application/octet-stream"
 	}
 	c.Set(fiber.HeaderContentType, mimeType)
-	c.Set(fiber.HeaderContentDisposition, attachment(name))
+	c.Set(fiber.HeaderContentDisposition, files.Attachment(name))
 	c.Set("X-Content-Type-Options", "nosniff")
 	c.Set(fiber.HeaderCacheControl, "private, max-age=300")
 	return c.SendStream(r, int(size))
-}
-
-// attachment builds a Content-Disposition that keeps Chinese file names (RFC 6266/5987) with
-// an ASCII fallback for old clients.
-func attachment(name string) string {
-	ascii := strings.Map(func(r rune) rune {
-		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' || r == '/' {
-			return '_'
-		}
-		return r
-	}, name)
-	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii, url.PathEscape(name))
 }
 
 type ratingRequest struct {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"strconv"
@@ -44,6 +45,9 @@ type Config struct {
 	Search catalog.Engine
 	// OnPayment is called after a payment notification was stored, to apply it at once.
 	OnPayment func()
+	// Reported lists the shared services /readyz reports without failing on them (the search
+	// engine is always reported).
+	Reported []Check
 	// PublicURL is the site's root as readers reach it (https://…, no trailing slash), for the
 	// absolute links of OAI-PMH records and JSON-LD; empty: taken from each request.
 	PublicURL string
@@ -62,6 +66,12 @@ type OAIConfig struct {
 	PageSize int
 }
 
+// Check is a service that /readyz reports by name: "ok" or "unavailable".
+type Check struct {
+	Name  string
+	Probe func(context.Context) error
+}
+
 // Server is the HTTP application.
 type Server struct {
 	app       *fiber.App
@@ -71,6 +81,7 @@ type Server struct {
 	clock     market.Clock
 	secure    bool
 	ready     []func(context.Context) error
+	reported  []Check
 	ledger    *rights.Log
 	inspector *files.Inspector
 	engine    catalog.Engine
@@ -116,6 +127,7 @@ func New(cfg Config) *Server {
 		ledger:    cfg.Ledger,
 		inspector: cfg.Inspector,
 		engine:    cfg.Search,
+		reported:  cfg.Reported,
 		onPayment: cfg.OnPayment,
 		pages:     mustParsePages(),
 		metrics:   newHTTPMetrics(cfg.Registry),
@@ -272,9 +284,10 @@ func (s *Server) routes(reg *prometheus.Registry) {
 }
 
 // readyz answers 200 while this instance can serve: its database answers (and any extra
-// check of Config.Ready passes). The search engine is reported but does not decide: when a
-// shared Meilisearch is down every instance would fail the check together and a load balancer
-// would take the whole site away, while only search is degraded (it answers 503 on its own).
+// check of Config.Ready passes). Shared services (the search engine, an S3 bucket) are reported
+// but do not decide: when one of them is down, every instance would fail the check together and
+// a load balancer would take the whole site away, while only the features that need it are
+// degraded (they answer 503 with Retry-After on their own).
 func (s *Server) readyz(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), 3*time.Second)
 	defer cancel()
@@ -284,12 +297,22 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 			return c.Status(fiber.StatusServiceUnavailable).SendString("not ready: database\n")
 		}
 	}
-	search := "ok"
-	if s.engine == nil {
-		search = "none"
-	} else if _, err := s.engine.Search(ctx, catalog.Query{PerPage: 1, Page: 1}); err != nil {
-		s.log.WarnContext(ctx, "search engine not answering", "err", err)
-		search = "unavailable"
+	var b strings.Builder
+	b.WriteString("ready\ndatabase: ok\n")
+	search := Check{Name: "search", Probe: func(ctx context.Context) error {
+		if s.engine == nil {
+			return catalog.ErrUnavailable
+		}
+		_, err := s.engine.Search(ctx, catalog.Query{PerPage: 1, Page: 1})
+		return err
+	}}
+	for _, check := range append([]Check{search}, s.reported...) {
+		state := "ok"
+		if err := check.Probe(ctx); err != nil {
+			s.log.WarnContext(ctx, "shared service not answering", "service", check.Name, "err", err)
+			state = "unavailable"
+		}
+		fmt.Fprintf(&b, "%s: %s\n", check.Name, state)
 	}
-	return c.SendString("ready\ndatabase: ok\nsearch: " + search + "\n")
+	return c.SendString(b.String())
 }

@@ -18,6 +18,7 @@ import (
 	"ziyuan/market"
 	"ziyuan/market/demodata"
 	"ziyuan/market/files"
+	"ziyuan/market/files/s3blobs"
 	"ziyuan/market/store"
 	"ziyuan/rights"
 	"ziyuan/web"
@@ -65,7 +66,7 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	blobs, err := files.NewLocalBlobs(filepath.Join(s.Data, "blobs"))
+	blobs, blobsWhere, err := s.blobs(ctx)
 	if err != nil {
 		return err
 	}
@@ -118,8 +119,13 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 		default:
 		}
 	}
+	var reported []web.Check
+	if r, ok := blobs.(interface{ Ready(context.Context) error }); ok {
+		reported = append(reported, web.Check{Name: "files", Probe: r.Ready})
+	}
 	srv := web.New(web.Config{Market: m, Secret: secret, Logger: log, Ledger: lg, Search: eng, Registry: reg,
-		Inspector: files.NewInspector(files.Limits{}, tmp), OnPayment: notifyPayments, PublicURL: publicURL, OAI: oaiCfg})
+		Inspector: files.NewInspector(files.Limits{}, tmp), OnPayment: notifyPayments, PublicURL: publicURL, OAI: oaiCfg,
+		Reported: reported})
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
 		return err
@@ -128,7 +134,7 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	if db.Dialect == store.Postgres {
 		where = "PostgreSQL"
 	}
-	fmt.Fprintf(env.stdout, "Ziyuan is serving on %s (database: %s). Press Ctrl+C to stop.\n", displayURL(ln.Addr()), where)
+	fmt.Fprintf(env.stdout, "Ziyuan is serving on %s (database: %s; files: %s). Press Ctrl+C to stop.\n", displayURL(ln.Addr()), where, blobsWhere)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	// The ledger's sequencer and publisher run beside the server; if the publisher finds the
@@ -246,7 +252,7 @@ func cmdSeed(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	blobs, err := files.NewLocalBlobs(filepath.Join(s.Data, "blobs"))
+	blobs, _, err := s.blobs(ctx)
 	if err != nil {
 		return err
 	}
@@ -329,6 +335,29 @@ func padWide(s string, n int) string {
 }
 
 // providers are the payment providers the settings turn on; purchase orders are always there.
+// blobs opens the store for file contents: the S3-compatible bucket when an endpoint is set,
+// the data directory otherwise. It also says which, for the start-up line.
+func (s *settings) blobs(ctx context.Context) (market.Blobs, string, error) {
+	if s.S3Endpoint == "" {
+		dir := filepath.Join(s.Data, "blobs")
+		b, err := files.NewLocalBlobs(dir)
+		return b, dir, err
+	}
+	// A store that does not answer stops the start rather than every upload after it.
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	b, err := s3blobs.New(ctx, s3blobs.Settings{Endpoint: s.S3Endpoint, Bucket: s.S3Bucket, AccessKey: s.S3AccessKey,
+		SecretKey: s.S3SecretKey, Region: s.S3Region, Prefix: s.S3Prefix})
+	if err != nil {
+		return nil, "", err
+	}
+	where := fmt.Sprintf("S3 bucket %s at %s", s.S3Bucket, s.S3Endpoint)
+	if s.S3Prefix != "" {
+		where += ", under " + strings.Trim(s.S3Prefix, "/") + "/"
+	}
+	return b, where, nil
+}
+
 func (s *settings) providers(log *slog.Logger) (map[string]billing.Provider, error) {
 	out := map[string]billing.Provider{}
 	if s.StripeKey == "" {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"ziyuan/market/files/s3blobs"
+	"ziyuan/market/files/s3blobs/s3test"
 	"ziyuan/market/store/storetest"
 )
 
@@ -153,6 +156,7 @@ func TestLayout(t *testing.T) {
 		{"github.com/stripe/stripe-go", "ziyuan/billing/stripe"},
 		{"github.com/meilisearch/meilisearch-go", "ziyuan/catalog/meili"},
 		{"github.com/blevesearch/", "ziyuan/catalog/bleve"},
+		{"github.com/minio/", "ziyuan/market/files/s3blobs"},
 	}
 	leaves := []string{"ziyuan/rights", "ziyuan/catalog", "ziyuan/billing"}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
@@ -234,3 +238,80 @@ func TestServeStartsAndStopsGracefully(t *testing.T) {
 type envMap map[string]string
 
 func (m envMap) get(k string) string { return m[k] }
+
+// s3Env is the environment of a server whose files go to a bucket of the test's own.
+func s3Env(t *testing.T) (envMap, s3blobs.Settings) {
+	s := s3test.Settings(t)
+	s.Prefix = "demo"
+	return envMap{"ZIYUAN_DATA": t.TempDir(), "ZIYUAN_ADDR": "127.0.0.1:0", "ZIYUAN_S3_ENDPOINT": s.Endpoint, "ZIYUAN_S3_BUCKET": s.Bucket,
+		"ZIYUAN_S3_ACCESS_KEY": s.AccessKey, "ZIYUAN_S3_SECRET_KEY": s.SecretKey, "ZIYUAN_S3_PREFIX": s.Prefix}, s
+}
+
+// TestMinIOSeedAndServe checks the wiring: with ZIYUAN_S3_ENDPOINT the demo seed puts its files
+// in the bucket, under the prefix, and none in the data directory, and serve starts on it.
+func TestMinIOSeedAndServe(t *testing.T) {
+	env, s := s3Env(t)
+	out, err := runCLI(t, env, "seed", "--demo")
+	if err != nil || !strings.Contains(out, "resources published") {
+		t.Fatalf("seed: %v %q", err, out)
+	}
+	stored := s3test.Stored(t, s)
+	if len(stored) < 100 {
+		t.Fatalf("the demo seed stored %d files in the bucket", len(stored))
+	}
+	for _, k := range stored {
+		if !strings.HasPrefix(k, "demo/sha256/") {
+			t.Errorf("stored %s outside the prefix", k)
+		}
+	}
+	if local, _ := filepath.Glob(filepath.Join(env["ZIYUAN_DATA"], "blobs", "sha256", "*")); len(local) != 0 {
+		t.Errorf("files in the data directory too: %v", local)
+	}
+
+	var log syncBuffer
+	e := &environment{stdout: &log, stderr: io.Discard, getenv: env.get}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, e, []string{"serve"}) }()
+	defer func() { cancel(); <-done }()
+	url := ""
+	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline) && url == ""; time.Sleep(25 * time.Millisecond) {
+		url = regexp.MustCompile(`http://localhost:[0-9]+`).FindString(log.String())
+	}
+	if url == "" || !strings.Contains(log.String(), "files: S3 bucket "+s.Bucket) {
+		t.Fatalf("serve said %q", log.String())
+	}
+	res, err := http.Get(url + "/readyz")
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("readyz: %v %v", res, err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(body), "files: ok") {
+		t.Errorf("readyz does not report the bucket: %q", body)
+	}
+}
+
+// TestS3EndpointUnreachable: a configured store that does not answer stops serve at start
+// with an error naming it, rather than failing every upload later.
+func TestS3EndpointUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := "http://" + ln.Addr().String()
+	ln.Close()
+	env := map[string]string{"ZIYUAN_DATA": t.TempDir(), "ZIYUAN_ADDR": "127.0.0.1:0", "ZIYUAN_S3_ENDPOINT": endpoint,
+		"ZIYUAN_S3_ACCESS_KEY": "k", "ZIYUAN_S3_SECRET_KEY": "secret-key"}
+	for _, args := range [][]string{{"serve"}, {"seed", "--demo"}} {
+		start := time.Now()
+		_, err := runCLI(t, env, args...)
+		if err == nil || !strings.Contains(err.Error(), endpoint) || !strings.Contains(err.Error(), `bucket "ziyuan"`) {
+			t.Errorf("%s with an unreachable store: %v", args[0], err)
+		}
+		if d := time.Since(start); d > 30*time.Second {
+			t.Errorf("%s took %s to give up", args[0], d)
+		}
+		t.Logf("%s: %v (%s)", args[0], err, time.Since(start))
+	}
+}

@@ -35,6 +35,12 @@ type settings struct {
 	PublicURL    string
 	OAIID        string
 	OAIEmail     string
+	S3Endpoint   string
+	S3Bucket     string
+	S3AccessKey  string
+	S3SecretKey  string
+	S3Region     string
+	S3Prefix     string
 }
 
 // setting is one row of the settings table: a flag and its environment fallback.
@@ -58,6 +64,12 @@ var settingsTable = []setting{
 	{"public-url", "ZIYUAN_PUBLIC_URL", "", "the site's public root URL (https://…) for absolute links in OAI-PMH records and JSON-LD; unset: the address each request came to", func(s *settings) *string { return &s.PublicURL }},
 	{"oai-repository-id", "ZIYUAN_OAI_REPOSITORY_ID", "", "OAI-PMH repository identifier, a domain name (identifiers read oai:ID:resource); unset: the host of --public-url, else ziyuan.local", func(s *settings) *string { return &s.OAIID }},
 	{"oai-admin-email", "ZIYUAN_OAI_ADMIN_EMAIL", "", "the OAI-PMH adminEmail; unset: admin@ the repository identifier", func(s *settings) *string { return &s.OAIEmail }},
+	{"s3-endpoint", "ZIYUAN_S3_ENDPOINT", "", "URL of an S3-compatible store for the files (http:// or https://, no path); unset: files in the data directory", func(s *settings) *string { return &s.S3Endpoint }},
+	{"s3-bucket", "ZIYUAN_S3_BUCKET", "ziyuan", "S3 bucket for the files, created when missing", func(s *settings) *string { return &s.S3Bucket }},
+	{"s3-access-key", "ZIYUAN_S3_ACCESS_KEY", "", "S3 access key", func(s *settings) *string { return &s.S3AccessKey }},
+	{"s3-secret-key", "ZIYUAN_S3_SECRET_KEY", "", "S3 secret key", func(s *settings) *string { return &s.S3SecretKey }},
+	{"s3-region", "ZIYUAN_S3_REGION", "", "S3 region; unset: asked of the store", func(s *settings) *string { return &s.S3Region }},
+	{"s3-prefix", "ZIYUAN_S3_PREFIX", "", "folder of the bucket the files go under, to share a bucket", func(s *settings) *string { return &s.S3Prefix }},
 	{"log-format", "ZIYUAN_LOG_FORMAT", "", "text or json (default: text on a terminal, json otherwise)", func(s *settings) *string { return &s.LogFormat }},
 }
 

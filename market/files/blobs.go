@@ -30,9 +30,12 @@ type Blobs interface {
 
 // Blob errors. They are faults of the caller or of storage, never of the person uploading:
 // the market reports them as internal errors (ErrBlobNotFound as not_found where a user asked
-// for a file whose blob is gone).
+// for a file whose blob is gone, ErrUnavailable as unavailable).
 var (
 	ErrBlobNotFound = errors.New("files: blob not found")
+	// ErrUnavailable marks a store that cannot be reached or does not answer in time (a remote
+	// store's outage): trying again later may work.
+	ErrUnavailable  = errors.New("files: blob store unavailable")
 	ErrBadSum       = errors.New("files: blob address is not a lower-case hex SHA-256")
 	ErrSumMismatch  = errors.New("files: content does not match its SHA-256")
 	ErrSizeMismatch = errors.New("files: content does not match its declared size")
