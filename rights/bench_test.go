@@ -229,3 +229,35 @@ func reportPercentiles(b *testing.B, lat []time.Duration) {
 type atomicCounter struct{ n atomic.Int64 }
 
 func (c *atomicCounter) next() int { return int(c.n.Add(1)) - 1 }
+
+// BenchmarkStoragePerEntry: the database space one integrated entry takes — its row, its
+// stored hashes (about two per entry) and their indexes — for the capacity model in
+// docs/scaling.md. Run with -benchtime 100000x: small logs are dominated by fixed overhead.
+func BenchmarkStoragePerEntry(b *testing.B) {
+	benchDBs(b, func(b *testing.B, open func(b *testing.B) *store.DB) {
+		db := open(b)
+		lg := openLog(b, db.DB)
+		size := func() int64 {
+			var n int64
+			if db.Dialect == store.Postgres {
+				db.Exec(`VACUUM ANALYZE ledger_entries`)
+				db.Exec(`VACUUM ANALYZE ledger_hashes`)
+				db.Raw(`SELECT pg_total_relation_size('ledger_entries') + pg_total_relation_size('ledger_hashes')`).Scan(&n)
+				return n
+			}
+			// Only the ledger's tables grow here, so the file's growth is theirs.
+			var pages, pageSize int64
+			db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+			db.Raw(`PRAGMA page_count`).Scan(&pages)
+			db.Raw(`PRAGMA page_size`).Scan(&pageSize)
+			return pages * pageSize
+		}
+		before := size()
+		queueBacklog(b, db.DB, b.N)
+		drain(b, lg)
+		var data int64
+		db.Raw(`SELECT SUM(length(data)) FROM ledger_entries`).Scan(&data)
+		b.ReportMetric(float64(size()-before)/float64(b.N), "bytes/entry")
+		b.ReportMetric(float64(data)/float64(b.N), "data-bytes/entry")
+	})
+}
