@@ -130,3 +130,54 @@ func Reindex(ctx context.Context, src Source, engine Engine, progress func(done,
 	}
 	return st, nil
 }
+
+// ApplyChanges writes changes straight to engine, in batches of ReindexBatch, and waits until
+// they are searchable; it returns how many it applied. It bypasses the outbox, so it suits an
+// index that no worker writes to yet (one being built to replace the live one). A document must
+// appear at most once in changes: upserts and removals of a batch go to the engine in two calls,
+// so two changes of one document could be applied out of order.
+func ApplyChanges(ctx context.Context, engine Engine, changes iter.Seq2[Change, error]) (int, error) {
+	n := 0
+	var docs []Document
+	var ids []string
+	flush := func() error {
+		if len(docs) > 0 {
+			if err := engine.Upsert(ctx, docs...); err != nil {
+				return err
+			}
+		}
+		if len(ids) > 0 {
+			if err := engine.Delete(ctx, ids...); err != nil {
+				return err
+			}
+		}
+		n += len(docs) + len(ids)
+		docs, ids = nil, nil
+		return nil
+	}
+	for c, err := range changes {
+		if err != nil {
+			return n, fmt.Errorf("apply changes: read: %w", err)
+		}
+		switch c.Op {
+		case OpUpsert:
+			if err := c.Document.Validate(); err != nil {
+				return n, fmt.Errorf("apply changes: document %s: %w", c.ID, err)
+			}
+			docs = append(docs, c.Document)
+		case OpDelete:
+			ids = append(ids, c.ID)
+		default:
+			return n, ValidationError{{Field: "op", Value: string(c.Op), Reason: "unknown change", Allowed: []string{string(OpUpsert), string(OpDelete)}}}
+		}
+		if len(docs)+len(ids) >= ReindexBatch {
+			if err := flush(); err != nil {
+				return n, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return n, err
+	}
+	return n, engine.Wait(ctx)
+}

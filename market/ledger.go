@@ -147,18 +147,34 @@ func listPrice(o Offer) int64 {
 	return best
 }
 
-// reindexCatalog queues the resource's current search document (or its removal) in tx.
+// reindexCatalog queues the resource's current search document (or its removal) in tx and notes
+// when it changed, so that a rebuild of a shared index can re-deliver what the old index got
+// while the new one was built (RedeliverCatalog). The note is written first: it takes the
+// resource's row lock, if the caller has not, before the document is read.
 func (m *Market) reindexCatalog(ctx context.Context, tx *gorm.DB, resourceID string) error {
-	var row resourceRow
-	if err := tx.Where("id = ?", resourceID).Take(&row).Error; err != nil {
+	if err := tx.Model(&resourceRow{}).Where("id = ?", resourceID).UpdateColumn("catalog_changed_at", m.now()).Error; err != nil {
 		return err
 	}
-	if row.PublishedVersionID == nil || row.Status == StatusTakenDown {
-		return catalog.Enqueue(ctx, tx, catalog.Deleted(resourceID))
-	}
-	doc, err := m.catalogDocument(ctx, tx, resourceID)
+	c, err := m.catalogChange(ctx, tx, resourceID)
 	if err != nil {
 		return err
 	}
-	return catalog.Enqueue(ctx, tx, catalog.Upserted(doc))
+	return catalog.Enqueue(ctx, tx, c)
+}
+
+// catalogChange is the change that brings the index to the resource's current state in tx: its
+// search document while it is published, else its removal.
+func (m *Market) catalogChange(ctx context.Context, tx *gorm.DB, resourceID string) (catalog.Change, error) {
+	var row resourceRow
+	if err := tx.WithContext(ctx).Where("id = ?", resourceID).Take(&row).Error; err != nil {
+		return catalog.Change{}, err
+	}
+	if row.PublishedVersionID == nil || row.Status == StatusTakenDown {
+		return catalog.Deleted(resourceID), nil
+	}
+	doc, err := m.catalogDocument(ctx, tx, resourceID)
+	if err != nil {
+		return catalog.Change{}, err
+	}
+	return catalog.Upserted(doc), nil
 }

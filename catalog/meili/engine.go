@@ -1,8 +1,8 @@
 // Package meili is the Meilisearch engine of the catalog (meilisearch-go v0.37): one index whose
 // settings it owns (searchable, filterable, sortable and faceted attributes, Chinese localized
 // attributes, synonyms, ranking rules with an ID tiebreak), written through Meilisearch's task
-// queue. Wait checks the status of every task it waits for: WaitForTask returns failed tasks
-// without an error.
+// queue, and rebuilt beside the live index and swapped in (Rebuild). Wait checks the status of
+// every task it waits for: WaitForTask returns failed tasks without an error.
 package meili
 
 import (

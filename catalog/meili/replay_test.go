@@ -29,6 +29,8 @@ type fakeMeili struct {
 	tasks    map[int]string // uid → fixture body
 	search   []byte
 	status   int // when set, every request answers with this status
+	// afterSwap, when set, runs once a swap request has been enqueued (with f.mu held).
+	afterSwap func()
 }
 
 type recorded struct {
@@ -71,8 +73,17 @@ func (f *fakeMeili) enqueue(w http.ResponseWriter, typ, final string) {
 	fmt.Fprintf(w, fixture(f.t, "task_enqueued.json"), uid, typ)
 }
 
-// failNext makes the next enqueued task of the given kind end with this fixture.
+// failNext makes the next enqueued task of the given kind ("METHOD path") end with this fixture.
 var failNext = map[string]string{}
+
+// refuseNext makes the next request of the given kind answer at once with this status and body
+// (a synchronous refusal: nothing is enqueued).
+var refuseNext = map[string]refusal{}
+
+type refusal struct {
+	status int
+	body   string
+}
 
 func (f *fakeMeili) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
@@ -87,23 +98,41 @@ func (f *fakeMeili) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"message":"down","code":"internal","type":"internal","link":""}`)
 		return
 	}
-	fail := failNext[r.Method+" "+r.URL.Path]
-	delete(failNext, r.Method+" "+r.URL.Path)
+	key := r.Method + " " + r.URL.Path
+	if ref, ok := refuseNext[key]; ok {
+		delete(refuseNext, key)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(ref.status)
+		fmt.Fprint(w, ref.body)
+		return
+	}
+	fail := failNext[key]
+	delete(failNext, key)
+	// Routes name an index: /indexes/{uid}[/rest].
+	uid, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/indexes/"), "/")
+	indexRoute := strings.HasPrefix(r.URL.Path, "/indexes/")
 	switch {
 	case r.Method == "POST" && r.URL.Path == "/indexes":
 		f.enqueue(w, "indexCreation", fail)
-	case r.Method == "PATCH" && r.URL.Path == "/indexes/resources/settings":
+	case r.Method == "POST" && r.URL.Path == "/swap-indexes":
+		f.enqueue(w, "indexSwap", fail)
+		if f.afterSwap != nil {
+			f.afterSwap()
+		}
+	case r.Method == "DELETE" && indexRoute && rest == "" && uid != "":
+		f.enqueue(w, "indexDeletion", fail)
+	case r.Method == "PATCH" && indexRoute && rest == "settings":
 		f.enqueue(w, "settingsUpdate", fail)
-	case r.Method == "POST" && r.URL.Path == "/indexes/resources/documents":
+	case r.Method == "POST" && indexRoute && rest == "documents":
 		f.enqueue(w, "documentAdditionOrUpdate", fail)
-	case r.Method == "POST" && r.URL.Path == "/indexes/resources/documents/delete-batch":
+	case r.Method == "POST" && indexRoute && rest == "documents/delete-batch":
 		f.enqueue(w, "documentDeletion", fail)
 	case r.Method == "GET" && strings.HasPrefix(r.URL.Path, "/tasks/"):
 		var uid int
 		fmt.Sscanf(strings.TrimPrefix(r.URL.Path, "/tasks/"), "%d", &uid)
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprint(w, f.tasks[uid])
-	case r.Method == "POST" && r.URL.Path == "/indexes/resources/search":
+	case r.Method == "POST" && indexRoute && rest == "search":
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(f.search)
 	default:
@@ -331,4 +360,106 @@ func TestServerErrorsAreUnavailable(t *testing.T) {
 	if _, err := e.Search(context.Background(), catalog.Query{Text: "光合"}); err == nil || errors.Is(err, catalog.ErrUnavailable) {
 		t.Errorf("400: err = %v, want a plain error", err)
 	}
+}
+
+func TestTransportFailuresAreUnavailable(t *testing.T) {
+	ctx := context.Background()
+	for _, status := range []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout, http.StatusTooManyRequests} {
+		f, e := newFake(t)
+		f.status = status
+		if _, err := e.Search(ctx, catalog.Query{Text: "光合"}); !errors.Is(err, catalog.ErrUnavailable) {
+			t.Errorf("search answered %d: err = %v, want ErrUnavailable", status, err)
+		}
+		if err := e.Upsert(ctx, catalogtest.Fixtures()[0]); !errors.Is(err, catalog.ErrUnavailable) {
+			t.Errorf("upsert answered %d: err = %v, want ErrUnavailable", status, err)
+		}
+	}
+
+	// A server that accepts connections but answers too late: the HTTP client's timeout, and the
+	// caller's deadline (web gives a search 10 s, the worker a batch half its lease).
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(500 * time.Millisecond):
+		}
+	}))
+	t.Cleanup(slow.Close)
+	clientTimeout, err := meili.New(meili.Options{URL: slow.URL, DisableRetries: true, HTTPClient: &http.Client{Timeout: 50 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := clientTimeout.Search(ctx, catalog.Query{Text: "光合"}); !errors.Is(err, catalog.ErrUnavailable) {
+		t.Errorf("client timeout: err = %v, want ErrUnavailable", err)
+	}
+	deadline, err := meili.New(meili.Options{URL: slow.URL, DisableRetries: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if err := deadline.Delete(dctx, "d01"); !errors.Is(err, catalog.ErrUnavailable) {
+		t.Errorf("caller's deadline: err = %v, want ErrUnavailable", err)
+	}
+
+	// A connection dropped without an answer (a crashing server, a proxy reset).
+	reset := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	t.Cleanup(reset.Close)
+	dropped, err := meili.New(meili.Options{URL: reset.URL, DisableRetries: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	catalogtest.Unavailable(t, dropped)
+}
+
+// The worker's batch waits for its tasks; an outage while it waits must neither lose the tasks
+// nor count as their failure.
+func TestWaitDuringAnOutageKeepsTheTasks(t *testing.T) {
+	f, e := newFake(t)
+	ctx := context.Background()
+	if err := e.Upsert(ctx, catalogtest.Fixtures()[0]); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	f.status = http.StatusServiceUnavailable
+	f.mu.Unlock()
+	if err := e.Wait(ctx); !errors.Is(err, catalog.ErrUnavailable) {
+		t.Fatalf("Wait while down: %v, want ErrUnavailable", err)
+	}
+	f.mu.Lock()
+	f.status = 0
+	f.tasks[1] = fmt.Sprintf(fixture(t, "task_failed_document.json"), 1, 1)
+	f.mu.Unlock()
+	// The task is waited for again once the server answers, and its real outcome reported.
+	if err := e.Wait(ctx); err == nil || !strings.Contains(err.Error(), "invalid_document_id") {
+		t.Errorf("Wait after the outage = %v, want the task's failure", err)
+	}
+}
+
+// With meilisearch-go's retries on (as serve runs it), a server answering 503 is retried three
+// times, 1 s, 2 s and 3 s apart, before the error; that error carries no status code.
+func TestRetriedServerErrorsAreUnavailable(t *testing.T) {
+	t.Parallel()
+	f := &fakeMeili{t: t, tasks: map[int]string{}, status: http.StatusServiceUnavailable}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	e, err := meili.New(meili.Options{URL: srv.URL, APIKey: "test-key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := e.Search(context.Background(), catalog.Query{Text: "光合"}); !errors.Is(err, catalog.ErrUnavailable) {
+		t.Errorf("search after the retries: err = %v, want ErrUnavailable", err)
+	}
+	f.mu.Lock()
+	n := len(f.requests)
+	f.mu.Unlock()
+	if n != 4 {
+		t.Errorf("%d requests, want 1 + 3 retries", n)
+	}
+	t.Logf("503 answered as unavailable after %s", time.Since(start).Round(time.Millisecond))
 }

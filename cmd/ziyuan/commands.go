@@ -74,7 +74,7 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		return err
 	}
-	index, err := openSearch(ctx, s, log)
+	index, err := openSearch(ctx, s, log, true)
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,8 @@ Usage:
   ziyuan admin create --login L --password P [--name N]
                                                  create a platform administrator
   ziyuan seed --demo                             load the demo institutions and accounts (idempotent)
-  ziyuan reindex                                 rebuild the search index from the database
+  ziyuan reindex [--in-place] [--margin 5m]      rebuild the search index from the database (Meilisearch:
+                                                 a new index swapped in without downtime)
   ziyuan ledger verify --receipt FILE --key KEY  check a ledger receipt offline
   ziyuan ledger verify --url URL [--key KEY]     audit a running server's ledger
   ziyuan ledger fsck                             recompute the ledger tree from the stored entries

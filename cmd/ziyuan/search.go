@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,10 +19,12 @@ import (
 )
 
 // openSearch opens the search engine: Meilisearch when its URL is set, else the embedded bleve
-// index in the data directory.
-func openSearch(ctx context.Context, s *settings, log *slog.Logger) (catalog.Engine, error) {
+// index in the data directory. failFast turns off the Meilisearch client's own retries, for
+// serve: a reader should get 503 with Retry-After at once during an outage, not after seconds
+// of retrying, and the outbox worker retries with its own backoff.
+func openSearch(ctx context.Context, s *settings, log *slog.Logger, failFast bool) (catalog.Engine, error) {
 	if s.MeiliURL != "" {
-		m, err := meili.New(meili.Options{URL: s.MeiliURL, APIKey: s.MeiliKey})
+		m, err := meili.New(meili.Options{URL: s.MeiliURL, APIKey: s.MeiliKey, DisableRetries: failFast})
 		if err != nil {
 			return nil, err
 		}
@@ -150,9 +153,19 @@ func (p *progress) done() {
 }
 
 func cmdReindex(ctx context.Context, env *environment, args []string) error {
-	s, err := parseFlags("reindex", env, args, nil)
+	var inPlace bool
+	var margin time.Duration
+	s, err := parseFlags("reindex", env, args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&inPlace, "in-place", false, "Meilisearch: rewrite the live index instead of building a new one and swapping it in "+
+			"(searches see old and new documents mixed meanwhile); the embedded index is always rebuilt in place")
+		fs.DurationVar(&margin, "margin", 5*time.Minute, "Meilisearch: also re-deliver the resources changed this long before the build "+
+			"began (transactions that committed late, instances whose clocks differ)")
+	})
 	if err != nil {
 		return err
+	}
+	if margin < 0 {
+		return usageError{"--margin cannot be negative"}
 	}
 	log := s.logger(env.stderr)
 	db, err := openStore(ctx, s, log)
@@ -160,12 +173,15 @@ func cmdReindex(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer db.Close()
-	eng, err := openSearch(ctx, s, log)
+	eng, err := openSearch(ctx, s, log, false)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
 	m := market.New(db, market.Options{Logger: log})
+	if mi, ok := eng.(*meili.Engine); ok && !inPlace {
+		return reindexAside(ctx, env, m, mi, margin)
+	}
 	start := time.Now()
 	var st catalog.ReindexStats
 	rebuild := func(ctx context.Context) (err error) {
@@ -183,5 +199,52 @@ func cmdReindex(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "search index rebuilt: %d documents indexed, %d stale ones removed, in %s\n", st.Indexed, st.Removed, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// reindexAside rebuilds a Meilisearch index while the site runs: searches are answered from the
+// live index until a new one, built beside it, is swapped in. The workers of the running
+// instances go on applying changes to the live index meanwhile, so the new index is brought level
+// with them before the swap (directly: no worker writes to it yet) and, once it is live, they are
+// re-delivered through the outbox, where their order with concurrent changes is kept; only the
+// second step is needed for correctness, the first keeps the swap from showing older documents
+// until the workers have applied the re-delivered ones.
+func reindexAside(ctx context.Context, env *environment, m *market.Market, eng *meili.Engine, margin time.Duration) error {
+	out := env.stdout
+	start := time.Now()
+	since := start.Add(-margin)
+	live, next := eng.Index(), eng.Index()+"_"+start.UTC().Format("20060102_150405")
+	sinceText := since.UTC().Format(time.RFC3339)
+	fmt.Fprintf(out, "building the new index %s beside the live index %s (searches use %s meanwhile)\n", next, live, live)
+	var st catalog.ReindexStats
+	err := eng.Rebuild(ctx, next, meili.RebuildSteps{
+		Fill: func(ctx context.Context, idx catalog.Engine) (err error) {
+			if st, err = reindex(ctx, m, idx, env.stderr); err != nil {
+				return err
+			}
+			caught, err := catalog.ApplyChanges(ctx, idx, m.CatalogChangesSince(ctx, since))
+			if err != nil {
+				return fmt.Errorf("catch up with the changes made since %s: %w", sinceText, err)
+			}
+			fmt.Fprintf(out, "indexed %d documents; caught up with %d resources changed since %s\n", st.Indexed, caught, sinceText)
+			return nil
+		},
+		Swapped: func(ctx context.Context) error {
+			fmt.Fprintf(out, "swapped: %s now serves the new index\n", live)
+			red, err := m.RedeliverCatalog(ctx, since)
+			if err != nil {
+				return fmt.Errorf("re-deliver the changes made since %s (%d documents and %d removals queued before the failure; "+
+					"run `ziyuan reindex` again): %w", sinceText, red.Upserts, red.Deletes, err)
+			}
+			fmt.Fprintf(out, "re-delivered through the outbox: %d documents and %d removals changed since %s; "+
+				"the workers of the running instances apply them\n", red.Upserts, red.Deletes, sinceText)
+			return nil
+		},
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "deleted the old index\nsearch index rebuilt without downtime: %d documents indexed, in %s\n", st.Indexed,
+		time.Since(start).Round(time.Millisecond))
 	return nil
 }
