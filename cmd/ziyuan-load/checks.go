@@ -155,7 +155,7 @@ GROUP BY resource_id, holder_id HAVING count(*) > 1) d`)
 	// Acknowledged publications: created drafts exist, submitted ones wait for review or are
 	// published, approved ones are published with work.registered and work.published entries.
 	type resRow struct {
-		ID, Status string
+		ID, Status         string
 		PublishedVersionID *string
 		Registered, Pub    *int64
 	}

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 type report struct {
@@ -94,6 +96,12 @@ func offset(t0, t time.Time) string {
 		sign, d = "−", -d
 	}
 	return fmt.Sprintf("t%s%d:%06.3f", sign, int(d.Minutes()), d.Seconds()-60*float64(int(d.Minutes())))
+}
+
+// clock writes a whole-second offset as m:ss.
+func clock(d time.Duration) string {
+	sec := int(d.Round(time.Second).Seconds())
+	return fmt.Sprintf("%d:%02d", sec/60, sec%60)
 }
 
 // machine describes the host from /proc, as far as it can be read.
@@ -186,6 +194,36 @@ func (h *harness) report(res *runResult, checks []check) report {
 	}
 	p("| **all** | **%d** | **%.1f** | %s | %s | %s | %s | **%d** | **%d** |\n", all.count, float64(all.ok)/secs, ms(all.p50), ms(all.p95), ms(all.p99), ms(all.max), all.errIn, all.errOut)
 
+	bucket := max(5*time.Second, (cfg.Duration / 20).Round(time.Second))
+	p("\n#### Over time\n\nOperations by when they started, in %s intervals.\n\n| interval | ok/s | errors | p50 | p95 | faults in the interval |\n|---|---:|---:|---:|---:|---|\n", bucket)
+	n := int((cfg.Duration + bucket - 1) / bucket)
+	okDur := make([][]time.Duration, n)
+	errCount := make([]int, n)
+	for _, s := range res.samples {
+		i := int(s.start.Sub(res.t0) / bucket)
+		if i < 0 || i >= n {
+			continue
+		}
+		if s.err != "" {
+			errCount[i]++
+		} else {
+			okDur[i] = append(okDur[i], s.dur)
+		}
+	}
+	for i := range n {
+		from, to := res.t0.Add(time.Duration(i)*bucket), res.t0.Add(time.Duration(i+1)*bucket)
+		var faults []string
+		for _, w := range res.windows {
+			if w.failed == "" && w.contains(from, to) {
+				faults = append(faults, w.fault)
+			}
+		}
+		d := okDur[i]
+		slices.Sort(d)
+		p("| %s–%s | %.1f | %d | %s | %s | %s |\n", clock(from.Sub(res.t0)), clock(to.Sub(res.t0)), float64(len(d))/bucket.Seconds(), errCount[i],
+			ms(percentile(d, 50)), ms(percentile(d, 95)), strings.Join(faults, ", "))
+	}
+
 	p("\n#### Fault timeline\n\nOffsets from the start of the workload.\n\n| when | event |\n|---|---|\n")
 	for _, e := range h.tl.list() {
 		p("| %s | %s |\n", offset(res.t0, e.at), e.what)
@@ -218,7 +256,7 @@ func (h *harness) report(res *runResult, checks []check) report {
 				p("| … | %d more | | |\n", len(errsOut)-30)
 				break
 			}
-			p("| %s | %s | %s | %s |\n", offset(res.t0, s.start), s.op, s.backend, mdEscape(s.err))
+			p("| %s | %s | %s | %s |\n", offset(res.t0, s.start), s.op, s.backend, mdEscape(shorten(s.err)))
 		}
 		p("\n")
 	}
@@ -245,7 +283,7 @@ func (h *harness) report(res *runResult, checks []check) report {
 		}
 		for _, k := range order {
 			s := first[k]
-			p("| %s | %s | %d | %s | %s |\n", k.window, k.op, counts[k], offset(res.t0, s.start), mdEscape(s.err))
+			p("| %s | %s | %d | %s | %s |\n", k.window, k.op, counts[k], offset(res.t0, s.start), mdEscape(shorten(s.err)))
 		}
 		p("\n")
 	}
@@ -272,8 +310,8 @@ func (h *harness) report(res *runResult, checks []check) report {
 	return report{markdown: b.String(), passed: passed}
 }
 
-// errKind groups error messages: the status code and the error code of the body, or the
-// first words of a transport error.
+// errKind groups error messages: the status and the error code of the body, or the kind of
+// transport failure without the URL.
 func errKind(msg string) string {
 	if i := strings.Index(msg, `"code":"`); i >= 0 {
 		rest := msg[i+8:]
@@ -281,8 +319,34 @@ func errKind(msg string) string {
 			return msg[:min(3, len(msg))] + " " + rest[:j]
 		}
 	}
-	f := strings.Fields(msg)
-	return strings.Join(f[:min(4, len(f))], " ")
+	if len(msg) >= 4 && msg[3] == ' ' && strings.Trim(msg[:3], "0123456789") == "" {
+		switch rest := strings.TrimSpace(msg[4:]); {
+		case rest == "":
+			return msg[:3] + " with an empty body"
+		case strings.HasPrefix(rest, "<"):
+			return msg[:3] + " error page"
+		}
+	}
+	parts := strings.Split(quotedURL.ReplaceAllString(msg, "URL"), ": ")
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return parts[0] + ": " + parts[len(parts)-1]
+}
+
+var quotedURL = regexp.MustCompile(`"https?://[^"]*"`)
+
+// shorten drops the query of URLs in a message (presigned links are long) and cuts it.
+func shorten(msg string) string {
+	msg = regexp.MustCompile(`("https?://[^"?]*)\?[^"]*"`).ReplaceAllString(msg, `$1?…"`)
+	if len(msg) > 220 {
+		msg = msg[:220]
+		for !utf8.ValidString(msg) {
+			msg = msg[:len(msg)-1]
+		}
+		msg += "…"
+	}
+	return msg
 }
 
 func mdEscape(s string) string {
