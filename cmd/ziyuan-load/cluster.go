@@ -41,6 +41,7 @@ type instance struct {
 	proc       *proc
 	killed     bool // by the harness: its exit is expected
 	starts     int
+	pids       []int // every process it ran, for the CPU accounting
 	logOffset  int64 // the log's size when the current process started
 	unexpected []string
 }
@@ -64,6 +65,7 @@ func (in *instance) start(ctx context.Context, onExit func(in *instance, p *proc
 	in.mu.Lock()
 	in.proc, in.killed, in.logOffset = p, false, off
 	in.starts++
+	in.pids = append(in.pids, p.pid())
 	in.mu.Unlock()
 	go func() {
 		<-p.done
@@ -74,10 +76,13 @@ func (in *instance) start(ctx context.Context, onExit func(in *instance, p *proc
 		if status, _ := getText(ctx, in.url+"/readyz", 2*time.Second); status == http.StatusOK {
 			return nil
 		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		if !p.running() {
 			return fmt.Errorf("%s exited during start: %v; log:\n%s", in.name, p.err, tail(in.logPath, 20))
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
+		if time.Now().After(deadline) {
 			return fmt.Errorf("%s not ready within 5 minutes; log:\n%s", in.name, tail(in.logPath, 20))
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -95,6 +95,9 @@ func (h *harness) runFaults(ctx context.Context, t0, end time.Time) []window {
 			continue
 		}
 		w := s.run(ctx)
+		if ctx.Err() != nil {
+			return out // interrupted: the harness is stopping everything
+		}
 		if w.failed != "" {
 			h.logf("fault %q did not recover: %s", w.fault, w.failed)
 			w.to = end.Add(time.Hour)

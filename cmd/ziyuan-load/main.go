@@ -124,6 +124,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, cfg, os.Stdout, os.Stderr); err != nil {
+		if ctx.Err() != nil {
+			err = errors.New("interrupted; everything it started is stopped and removed")
+		}
 		fmt.Fprintln(os.Stderr, "ziyuan-load:", err)
 		stop()
 		os.Exit(1)

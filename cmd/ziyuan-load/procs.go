@@ -125,6 +125,7 @@ type pgServer struct {
 	port    int
 	cred    *syscall.Credential
 	proc    *proc
+	pids    []int
 	version string
 }
 
@@ -210,6 +211,7 @@ func (p *pgServer) start(ctx context.Context) error {
 		return err
 	}
 	p.proc = pr
+	p.pids = append(p.pids, pr.pid())
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		if _, err := p.command(ctx, "pg_isready", "-q", "-h", "127.0.0.1", "-p", strconv.Itoa(p.port), "-U", "postgres"); err == nil {
@@ -243,6 +245,7 @@ type minioServer struct {
 	port           int
 	access, secret string
 	proc           *proc
+	pids           []int
 	paused         atomic.Bool
 	version        string
 }
@@ -296,6 +299,7 @@ func (m *minioServer) start(ctx context.Context) error {
 		return err
 	}
 	m.proc = pr
+	m.pids = append(m.pids, pr.pid())
 	deadline := time.Now().Add(2 * time.Minute)
 	for !m.live(ctx) {
 		if !pr.running() {

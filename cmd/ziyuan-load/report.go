@@ -193,6 +193,7 @@ func (h *harness) report(res *runResult, checks []check) report {
 		p("| %s | %d | %.1f | %s | %s | %s | %s | %d | %d |\n", op, st.count, float64(st.ok)/secs, ms(st.p50), ms(st.p95), ms(st.p99), ms(st.max), st.errIn, st.errOut)
 	}
 	p("| **all** | **%d** | **%.1f** | %s | %s | %s | %s | **%d** | **%d** |\n", all.count, float64(all.ok)/secs, ms(all.p50), ms(all.p95), ms(all.p99), ms(all.max), all.errIn, all.errOut)
+	p("\nCPU time used during the workload (processes that were killed or restarted take theirs with them): %s.\n", res.cpu)
 
 	bucket := max(5*time.Second, (cfg.Duration / 20).Round(time.Second))
 	p("\n#### Over time\n\nOperations by when they started, in %s intervals.\n\n| interval | ok/s | errors | p50 | p95 | faults in the interval |\n|---|---:|---:|---:|---:|---|\n", bucket)

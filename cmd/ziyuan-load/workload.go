@@ -192,6 +192,7 @@ type runResult struct {
 	acks     *acks
 	seeded   int
 	approved int
+	cpu      cpuUse
 }
 
 func newHTTPClient(conns int, timeout time.Duration, follow bool) *http.Client {
@@ -221,6 +222,7 @@ func (h *harness) runWorkload(ctx context.Context) (*runResult, error) {
 	defer stopLB()
 	w.lb.watch(lbCtx, 250*time.Millisecond)
 
+	cpu0 := snapCPU()
 	t0 := time.Now()
 	w.end = t0.Add(h.cfg.Duration)
 	h.tl.addAt(t0, "workload starts: %d users over %d instances, %d published resources", len(h.users), len(h.insts), seeded)
@@ -249,6 +251,7 @@ func (h *harness) runWorkload(ctx context.Context) (*runResult, error) {
 		w.progress(ctx, t0)
 	}()
 	wg.Wait()
+	cpu := h.cpuBetween(cpu0, snapCPU())
 	<-progressDone
 	h.tl.add("workload ends")
 	<-faultsDone
@@ -258,7 +261,7 @@ func (h *harness) runWorkload(ctx context.Context) (*runResult, error) {
 	w.rec.mu.Lock()
 	samples := slices.Clone(w.rec.samples)
 	w.rec.mu.Unlock()
-	return &runResult{t0: t0, end: w.end, windows: windows, samples: samples, acks: w.acks, seeded: seeded, approved: len(w.pool.all) - seeded}, nil
+	return &runResult{t0: t0, end: w.end, windows: windows, samples: samples, acks: w.acks, seeded: seeded, approved: len(w.pool.all) - seeded, cpu: cpu}, nil
 }
 
 // progress prints a line every 30 s while the users run.
