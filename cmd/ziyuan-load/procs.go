@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"debug/buildinfo"
 	"errors"
 	"fmt"
 	"io"
@@ -184,7 +185,7 @@ func newPostgres(ctx context.Context, bindir, root string) (*pgServer, error) {
 		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
 	}
 	if out, err := exec.CommandContext(ctx, filepath.Join(bindir, "postgres"), "--version").Output(); err == nil {
-		p.version = strings.TrimSpace(string(out))
+		p.version = strings.Replace(strings.TrimSpace(string(out)), "postgres (PostgreSQL)", "PostgreSQL", 1)
 	}
 	return p, nil
 }
@@ -281,7 +282,10 @@ func newMinIO(bin, root string, randHex func(int) string) (*minioServer, error) 
 		return nil, err
 	}
 	m.port = port
-	if out, err := exec.Command(bin, "--version").Output(); err == nil {
+	// A `go install`ed MinIO calls itself DEVELOPMENT; its module version says which it is.
+	if bi, err := buildinfo.ReadFile(bin); err == nil && bi.Main.Version != "" {
+		m.version = bi.Main.Path + "@" + bi.Main.Version
+	} else if out, err := exec.Command(bin, "--version").Output(); err == nil {
 		m.version, _, _ = strings.Cut(strings.TrimSpace(string(out)), "\n")
 	}
 	return m, nil

@@ -162,7 +162,7 @@ func (h *harness) report(res *runResult, checks []check) report {
 	p("#### Setup\n\n| | |\n|---|---|\n")
 	p("| run | %s, %s |\n", h.start.UTC().Format("2006-01-02 15:04 MST"), strings.Join(os.Args[1:], " "))
 	p("| machine | %s, %d cores, %s; load average %s at the end (the machine is shared) |\n", cpu, runtime.NumCPU(), mem, load)
-	p("| software | ziyuan %s, %s, %s, MinIO %s |\n", h.versions["ziyuan"], h.versions["go"], h.versions["postgres"], strings.TrimPrefix(h.versions["minio"], "minio version "))
+	p("| software | ziyuan %s, %s, %s, MinIO %s |\n", h.versions["ziyuan"], h.versions["go"], h.versions["postgres"], h.versions["minio"])
 	p("| cluster | %d `ziyuan serve` instances on loopback sharing one PostgreSQL (default durability: fsync, synchronous_commit, full_page_writes on) and one MinIO bucket; each with its own data directory and bleve index |\n", len(h.insts))
 	p("| balancing | each user pinned to a home instance; instances failing `/readyz` (every 250 ms) or refusing a connection are skipped until healthy; only a request that could not connect is sent again |\n")
 	p("| data | demo seed (%d published resources, files in the bucket) plus %d roster users |\n", res.seeded, len(h.users))
@@ -178,7 +178,7 @@ func (h *harness) report(res *runResult, checks []check) report {
 
 	secs := cfg.Duration.Seconds()
 	p("\n#### Throughput and latency\n\nLatencies are of successful operations, over the whole run (fault windows included); a download is the API's redirect plus fetching and hashing the file from MinIO.\n\n")
-	p("| operation | count | per second | p50 | p95 | p99 | max | errors in fault windows | errors outside |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	p("| operation | count | ok/s | p50 | p95 | p99 | max | errors in fault windows | errors outside |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	ops := slices.Clone(opOrder)
 	for op := range stats {
 		if !slices.Contains(ops, op) {
