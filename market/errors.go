@@ -3,6 +3,8 @@ package market
 import (
 	"errors"
 	"fmt"
+
+	"ziyuan/market/store"
 )
 
 // Code is a machine-readable error class. The web package owns the one table that maps codes to
@@ -56,8 +58,17 @@ func Errorf(code Code, key MsgKey, args ...any) *Error {
 	return &Error{Code: code, Msg: Message{Key: key, Args: args}}
 }
 
-// Internal wraps an unexpected failure; the cause is kept for logs only.
+// dbRetryAfter is what a client is told to wait when the database is unreachable: about as
+// long as a PostgreSQL restart or failover takes.
+const dbRetryAfter = 5
+
+// Internal wraps an unexpected failure; the cause is kept for logs only. A database (or other
+// service) that cannot be reached — down, restarting — is no fault of ours or of the request:
+// that failure is "unavailable", with a time to retry after.
 func Internal(err error) *Error {
+	if store.Unavailable(err) {
+		return &Error{Code: CodeUnavailable, RetryAfterSeconds: dbRetryAfter, Msg: Message{Key: MsgUnavailable}, Err: err}
+	}
 	return &Error{Code: CodeInternal, Msg: Message{Key: MsgInternal}, Err: err}
 }
 

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http/httptest"
 	"os"
@@ -146,5 +148,40 @@ func TestOpenAPIPartsRefuseDuplicates(t *testing.T) {
 	dst := map[string]any{"/a": 1}
 	if err := mergeMap(dst, map[string]any{"/a": 2}, "paths", "x.json"); err == nil {
 		t.Fatal("a path defined twice was merged")
+	}
+}
+
+// When the database fails in the middle of a signed-in visitor's request, the error page still
+// renders, without the visitor's name, instead of an empty 500.
+func TestErrorPageWhenTheDatabaseFails(t *testing.T) {
+	db := storetest.Open(t, store.SQLite, market.Schema())
+	m := market.New(db, market.Options{Argon2: market.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}})
+	ctx := context.Background()
+	if _, err := m.SeedDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	u, err := m.Login(ctx, "li.teacher", market.DemoPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{Market: m, Secret: []byte("0123456789abcdef0123456789abcdef")})
+	tok, _, err := s.tok.issue(u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.app.Get("/database-goes-away", func(*fiber.Ctx) error {
+		db.Close()
+		return market.Internal(errors.New("the query failed"))
+	})
+	req := httptest.NewRequest("GET", "/database-goes-away", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := s.app.Test(req, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	rid := res.Header.Get(fiber.HeaderXRequestID)
+	if res.StatusCode != 500 || !strings.Contains(string(b), "</html>") || rid == "" || !strings.Contains(string(b), rid) {
+		t.Fatalf("answered %d with %d bytes (request %q): %.300s", res.StatusCode, len(b), rid, b)
 	}
 }

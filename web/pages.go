@@ -98,10 +98,14 @@ func (s *Server) render(c *fiber.Ctx, status int, name, titleKey string, d pageD
 	if d.User == nil {
 		if a := market.ActorFrom(c.UserContext()); !a.Anonymous() {
 			u, err := s.m.User(c.UserContext(), a.UserID)
-			if err != nil {
+			switch {
+			case err == nil:
+				d.User = &u
+			case name != "error":
 				return err
 			}
-			d.User = &u
+			// The error page must show even when what failed is the database: without the
+			// visitor's name in the header, rather than as an empty answer.
 		}
 	}
 	var buf bytes.Buffer
