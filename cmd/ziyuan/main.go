@@ -22,8 +22,11 @@ Usage:
                                                  create a platform administrator
   ziyuan seed --demo                             load the demo institutions and accounts (idempotent)
   ziyuan reindex                                 rebuild the search index from the database
+  ziyuan export contributions --from D --to D [--institution ID] --format csv|xlsx|json --out FILE
+                                                 export teachers' contribution records
   ziyuan ledger verify --receipt FILE --key KEY  check a ledger receipt offline
   ziyuan ledger verify --url URL [--key KEY]     audit a running server's ledger
+  ziyuan ledger verify --export FILE [--key KEY] check a contribution export's proofs offline
   ziyuan ledger fsck                             recompute the ledger tree from the stored entries
 
 Every command accepts the settings below as flags, each with an environment fallback:
@@ -73,6 +76,7 @@ func run(ctx context.Context, env *environment, args []string) error {
 		{"seed", cmdSeed},
 		{"ledger", cmdLedger},
 		{"reindex", cmdReindex},
+		{"export", cmdExport},
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(env.stdout, env.getenv)
