@@ -350,3 +350,31 @@ func (m *Market) ContributionDashboard(ctx context.Context, q DashboardQuery) (C
 	d.Records = all[from:min(from+DashboardPerPage, len(all))]
 	return d, nil
 }
+
+// CheckContributions checks, before a download starts, that ExportContributions would accept
+// the query and format from the acting user: its scope, its period, and for JSON a signed
+// checkpoint to prove against. Web handlers call it so that refusals get their status code
+// rather than a broken download.
+func (m *Market) CheckContributions(ctx context.Context, q ContributionQuery, format string) error {
+	if !slices.Contains(ContributionFormats, format) {
+		return Errorf(CodeInvalid, MsgFieldOneOf, "format", format, strings.Join(ContributionFormats, ", "))
+	}
+	if _, err := m.contributionPlan(ctx, q); err != nil {
+		if IsCode(err, CodeForbidden) {
+			m.auditDenied(ctx, "contributions.export", q.InstitutionID+q.TeacherID, err)
+		}
+		return err
+	}
+	if format != FormatJSON {
+		return nil
+	}
+	if m.opts.Ledger == nil {
+		return Errorf(CodeUnavailable, MsgUnavailable)
+	}
+	if _, err := m.opts.Ledger.Checkpoint(ctx); errors.Is(err, rights.ErrPending) {
+		return Errorf(CodeUnavailable, MsgContribNoCheckpoint)
+	} else if err != nil {
+		return Internal(err)
+	}
+	return nil
+}
