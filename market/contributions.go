@@ -5,11 +5,15 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"ziyuan/market/contrib"
@@ -219,9 +223,15 @@ type contribRun struct {
 	plan     contribPlan
 	evidence bool
 	treeSize int64
-	// per-month and per-subject tallies
+	// per-month and per-subject tallies, kept by record (called in order, by one goroutine)
 	months   map[string]*SeriesPoint
 	subjects map[string]*SeriesPoint
+	// insts remembers holders' institutions across chunks
+	mu    sync.Mutex
+	insts map[string]string
+	// scan: a large export, reading sparse tables whole (see ContributionScanFrom)
+	scan   bool
+	sparse sparseTables
 }
 
 // teacherRow is one teacher in scope.
@@ -268,28 +278,68 @@ type teacherAcc struct {
 func (m *Market) contributions(ctx context.Context, plan contribPlan, evidence bool, treeSize int64,
 	emit func(contrib.Record) error, progress func(done, total int64)) (ContributionSeries, error) {
 	run := &contribRun{m: m, plan: plan, evidence: evidence, treeSize: treeSize,
-		months: map[string]*SeriesPoint{}, subjects: map[string]*SeriesPoint{}}
+		months: map[string]*SeriesPoint{}, subjects: map[string]*SeriesPoint{}, insts: map[string]string{}}
 	teachers, err := run.teachers(ctx)
 	if err != nil {
 		return ContributionSeries{}, err
 	}
-	for start := 0; start < len(teachers); start += contribChunk {
-		if err := ctx.Err(); err != nil {
-			return ContributionSeries{}, asDomain(err)
+	run.scan = len(teachers) >= ContributionScanFrom
+	// Chunks are computed by a few workers at once (the work is mostly the database's, and
+	// readers do not block each other) and handed on in order; at most two chunks per worker
+	// are in flight, so memory stays bounded however many teachers there are.
+	type result struct {
+		accs []*teacherAcc
+		err  error
+	}
+	workers := max(1, min(runtime.GOMAXPROCS(0), 4))
+	if n, err := strconv.Atoi(os.Getenv("ZIYUAN_CONTRIB_WORKERS")); err == nil && n > 0 {
+		workers = n // for measurements
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pending := make(chan chan result, 2*workers)
+	sem := make(chan struct{}, workers)
+	go func() {
+		defer close(pending)
+		for start := 0; start < len(teachers); start += contribChunk {
+			chunk := teachers[start:min(start+contribChunk, len(teachers))]
+			out := make(chan result, 1)
+			select {
+			case pending <- out:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				out <- result{err: ctx.Err()}
+				return
+			}
+			go func() {
+				defer func() { <-sem }()
+				accs, err := run.chunk(ctx, chunk)
+				out <- result{accs, err}
+			}()
 		}
-		chunk := teachers[start:min(start+contribChunk, len(teachers))]
-		recs, err := run.chunk(ctx, chunk)
-		if err != nil {
-			return ContributionSeries{}, err
+	}()
+	done := 0
+	for out := range pending {
+		res := <-out
+		if res.err != nil {
+			return ContributionSeries{}, asDomain(res.err)
 		}
-		for _, r := range recs {
-			if err := emit(r); err != nil {
+		for _, t := range res.accs {
+			if err := emit(run.record(t)); err != nil {
 				return ContributionSeries{}, err
 			}
 		}
+		done += len(res.accs)
 		if progress != nil {
-			progress(int64(start+len(chunk)), int64(len(teachers)))
+			progress(int64(done), int64(len(teachers)))
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return ContributionSeries{}, asDomain(err)
 	}
 	if progress != nil && len(teachers) == 0 {
 		progress(0, 0)
@@ -354,7 +404,7 @@ func (r *contribRun) rows(ctx context.Context, query string, args []any, scan fu
 	return asDomain(rows.Err())
 }
 
-func (r *contribRun) chunk(ctx context.Context, teachers []teacherRow) ([]contrib.Record, error) {
+func (r *contribRun) chunk(ctx context.Context, teachers []teacherRow) ([]*teacherAcc, error) {
 	p := r.plan.period
 	owners := make([]string, len(teachers))
 	acc := make(map[string]*teacherAcc, len(teachers))
@@ -364,7 +414,7 @@ func (r *contribRun) chunk(ctx context.Context, teachers []teacherRow) ([]contri
 	}
 	where, args := r.worksFilter(owners)
 	works := map[string]*work{}
-	err := r.rows(ctx, "SELECT r.id, r.owner_id, r.published_at, v.subject FROM "+worksFrom+" WHERE "+where+" ORDER BY r.published_at, r.id", args,
+	err := r.rows(ctx, "SELECT r.id, r.owner_id, r.published_at, v.subject FROM "+worksFrom+" WHERE "+where, args,
 		func(rows *sql.Rows) error {
 			w := &work{idx: -1}
 			if err := rows.Scan(&w.id, &w.owner, &w.published, &w.subject); err != nil {
@@ -382,20 +432,19 @@ func (r *contribRun) chunk(ctx context.Context, teachers []teacherRow) ([]contri
 	// Adoptions: the first active licence of each adopter (an institution for institution
 	// licences, else the holder) to each work, other than the author's own.
 	first := map[[2]string]*adoption{}
-	err = r.rows(ctx, `SELECT l.id, l.resource_id, l.holder_id, COALESCE(l.holder_institution_id, ''), COALESCE(u.institution_id, ''), l.granted_at
-		FROM licenses l JOIN users u ON u.id = l.holder_id
-		WHERE l.resource_id IN (`+sub+`) AND l.status = ? AND l.granted_at < ?`, append(slices.Clone(args), LicenseActive, p.End.UTC()),
+	err = r.rows(ctx, `SELECT l.id, l.resource_id, l.holder_id, COALESCE(l.holder_institution_id, ''), l.granted_at
+		FROM licenses l WHERE l.resource_id IN (`+sub+`) AND l.status = ? AND l.granted_at < ?`, append(slices.Clone(args), LicenseActive, p.End.UTC()),
 		func(rows *sql.Rows) error {
 			var a adoption
-			var holderInst, userInst string
-			if err := rows.Scan(&a.license, &a.work, &a.holder, &holderInst, &userInst, &a.at); err != nil {
+			var holderInst string
+			if err := rows.Scan(&a.license, &a.work, &a.holder, &holderInst, &a.at); err != nil {
 				return err
 			}
 			w := works[a.work]
 			if w == nil || a.holder == w.owner {
 				return nil
 			}
-			a.adopter, a.inst = "user:"+a.holder, userInst
+			a.adopter = "user:" + a.holder
 			if holderInst != "" {
 				a.adopter, a.inst = "inst:"+holderInst, holderInst
 			}
@@ -409,80 +458,121 @@ func (r *contribRun) chunk(ctx context.Context, teachers []teacherRow) ([]contri
 	if err != nil {
 		return nil, err
 	}
+	var holders []string
 	for _, a := range first {
 		if p.Contains(a.at) {
 			t := acc[works[a.work].owner]
 			t.adoptions = append(t.adoptions, a)
+			if a.inst == "" {
+				holders = append(holders, a.holder)
+			}
+		}
+	}
+	insts, err := r.holderInstitutions(ctx, holders)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range acc {
+		for _, a := range t.adoptions {
+			if a.inst == "" {
+				a.inst = insts[a.holder]
+			}
 		}
 	}
 	// Derivatives: other owners' published works, first approved in the period, naming one
 	// of the teachers' works as a parent.
 	derivs := map[[2]string]*derivative{} // (owner, derivative) → derivative
-	err = r.rows(ctx, `SELECT p.parent_id, d.id, d.owner_id, d.published_at FROM resource_parents p JOIN resources d ON d.id = p.resource_id
-		WHERE p.parent_id IN (`+sub+`) AND d.published_at >= ? AND d.published_at < ? AND d.status <> ?`,
-		append(slices.Clone(args), p.Start.UTC(), p.End.UTC(), StatusTakenDown),
-		func(rows *sql.Rows) error {
-			var parent, id, owner string
-			var at time.Time
-			if err := rows.Scan(&parent, &id, &owner, &at); err != nil {
-				return err
-			}
-			w := works[parent]
-			if w == nil || owner == w.owner {
-				return nil
-			}
-			k := [2]string{w.owner, id}
-			d := derivs[k]
-			if d == nil {
-				d = &derivative{id: id, at: at, idx: -1}
-				derivs[k] = d
-				acc[w.owner].derivatives = append(acc[w.owner].derivatives, d)
-			}
-			d.parents = append(d.parents, parent)
-			return nil
-		})
-	if err != nil {
-		return nil, err
+	onDerivative := func(parent, id, owner string, at time.Time) {
+		w := works[parent]
+		if w == nil || owner == w.owner {
+			return
+		}
+		k := [2]string{w.owner, id}
+		d := derivs[k]
+		if d == nil {
+			d = &derivative{id: id, at: at, idx: -1}
+			derivs[k] = d
+			acc[w.owner].derivatives = append(acc[w.owner].derivatives, d)
+		}
+		d.parents = append(d.parents, parent)
 	}
 	// Downloads: distinct users other than the author whose first download of a work falls in
 	// the period.
-	err = r.rows(ctx, `SELECT d.resource_id, COUNT(DISTINCT d.user_id) FROM downloads d JOIN resources r ON r.id = d.resource_id
-		WHERE d.resource_id IN (`+sub+`) AND d.user_id <> r.owner_id AND d.at >= ? AND d.at < ?
-		AND NOT EXISTS (SELECT 1 FROM downloads e WHERE e.resource_id = d.resource_id AND e.user_id = d.user_id AND e.at < ?)
-		GROUP BY d.resource_id`, append(slices.Clone(args), p.Start.UTC(), p.End.UTC(), p.Start.UTC()),
-		func(rows *sql.Rows) error {
-			var id string
-			var n int64
-			if err := rows.Scan(&id, &n); err != nil {
-				return err
-			}
-			if w := works[id]; w != nil {
-				acc[w.owner].downloads += n
-			}
-			return nil
-		})
-	if err != nil {
-		return nil, err
+	onDownload := func(id, user string) {
+		if w := works[id]; w != nil && user != w.owner {
+			acc[w.owner].downloads++
+		}
 	}
 	// Ratings by others, given in the period (one per user and work; a later change of
 	// stars keeps the first rating's time).
-	err = r.rows(ctx, `SELECT rt.resource_id, rt.user_id, rt.stars FROM ratings rt
-		WHERE rt.resource_id IN (`+sub+`) AND rt.created_at >= ? AND rt.created_at < ?`, append(slices.Clone(args), p.Start.UTC(), p.End.UTC()),
-		func(rows *sql.Rows) error {
-			var id, user string
-			var stars int64
-			if err := rows.Scan(&id, &user, &stars); err != nil {
-				return err
+	onRating := func(id, user string, stars int64) {
+		if w := works[id]; w != nil && user != w.owner {
+			t := acc[w.owner]
+			t.ratings++
+			t.ratingSum += stars
+		}
+	}
+	if r.scan {
+		// Large exports read these sparse tables once (see prefetch) rather than probing
+		// them work by work.
+		if err := r.prefetch(ctx); err != nil {
+			return nil, err
+		}
+		for id := range works {
+			for _, d := range r.sparse.derivatives[id] {
+				onDerivative(id, d.id, d.owner, d.at)
 			}
-			if w := works[id]; w != nil && user != w.owner {
-				t := acc[w.owner]
-				t.ratings++
-				t.ratingSum += stars
+			for _, u := range r.sparse.downloads[id] {
+				onDownload(id, u)
 			}
-			return nil
-		})
-	if err != nil {
-		return nil, err
+			for _, rt := range r.sparse.ratings[id] {
+				onRating(id, rt.user, rt.stars)
+			}
+		}
+	} else {
+		err = r.rows(ctx, `SELECT p.parent_id, d.id, d.owner_id, d.published_at FROM resource_parents p JOIN resources d ON d.id = p.resource_id
+			WHERE p.parent_id IN (`+sub+`) AND d.published_at >= ? AND d.published_at < ? AND d.status <> ?`,
+			append(slices.Clone(args), p.Start.UTC(), p.End.UTC(), StatusTakenDown),
+			func(rows *sql.Rows) error {
+				var parent, id, owner string
+				var at time.Time
+				if err := rows.Scan(&parent, &id, &owner, &at); err != nil {
+					return err
+				}
+				onDerivative(parent, id, owner, at)
+				return nil
+			})
+		if err != nil {
+			return nil, err
+		}
+		err = r.rows(ctx, `SELECT d.resource_id, d.user_id FROM downloads d
+			WHERE d.resource_id IN (`+sub+`) AND d.at < ? GROUP BY d.resource_id, d.user_id HAVING MIN(d.at) >= ?`,
+			append(slices.Clone(args), p.End.UTC(), p.Start.UTC()),
+			func(rows *sql.Rows) error {
+				var id, user string
+				if err := rows.Scan(&id, &user); err != nil {
+					return err
+				}
+				onDownload(id, user)
+				return nil
+			})
+		if err != nil {
+			return nil, err
+		}
+		err = r.rows(ctx, `SELECT rt.resource_id, rt.user_id, rt.stars FROM ratings rt
+			WHERE rt.resource_id IN (`+sub+`) AND rt.created_at >= ? AND rt.created_at < ?`, append(slices.Clone(args), p.Start.UTC(), p.End.UTC()),
+			func(rows *sql.Rows) error {
+				var id, user string
+				var stars int64
+				if err := rows.Scan(&id, &user, &stars); err != nil {
+					return err
+				}
+				onRating(id, user, stars)
+				return nil
+			})
+		if err != nil {
+			return nil, err
+		}
 	}
 	if err := r.earnings(ctx, owners, acc); err != nil {
 		return nil, err
@@ -492,10 +582,137 @@ func (r *contribRun) chunk(ctx context.Context, teachers []teacherRow) ([]contri
 			return nil, err
 		}
 	}
-	out := make([]contrib.Record, 0, len(teachers))
-	for _, t := range teachers {
-		out = append(out, r.record(acc[t.ID]))
+	out := make([]*teacherAcc, len(teachers))
+	for i, t := range teachers {
+		out[i] = acc[t.ID]
 	}
+	return out, nil
+}
+
+// ContributionScanFrom is the number of teachers from which an export reads the sparse tables
+// (derivations, downloads, ratings) and, for JSON, the ledger's keys in one pass each instead of
+// probing them chunk by chunk: at a platform's scale one sequential read is several times
+// cheaper than a million index probes. Memory grows with those tables (about 100 bytes a
+// row); smaller exports keep to the probes.
+var ContributionScanFrom = 5000
+
+type derivRow struct {
+	id, owner string
+	at        time.Time
+}
+
+type contribRating struct {
+	user  string
+	stars int64
+}
+
+// sparseTables are the whole-table reads of a large export, made once by the first chunk
+// that needs them.
+type sparseTables struct {
+	once        sync.Once
+	err         error
+	derivatives map[string][]derivRow  // parent → derivatives first approved in the period
+	downloads   map[string][]string    // work → users whose first download is in the period
+	ratings     map[string][]contribRating // work → ratings given in the period
+	keys        map[uuid.UUID]int64    // resource or licence ID → its work.registered / license.granted index
+}
+
+func (r *contribRun) prefetch(ctx context.Context) error {
+	sp := &r.sparse
+	sp.once.Do(func() {
+		p := r.plan.period
+		sp.derivatives, sp.downloads, sp.ratings = map[string][]derivRow{}, map[string][]string{}, map[string][]contribRating{}
+		sp.err = r.rows(ctx, `SELECT p.parent_id, d.id, d.owner_id, d.published_at FROM resource_parents p JOIN resources d ON d.id = p.resource_id
+			WHERE d.published_at >= ? AND d.published_at < ? AND d.status <> ?`, []any{p.Start.UTC(), p.End.UTC(), StatusTakenDown},
+			func(rows *sql.Rows) error {
+				var parent string
+				var d derivRow
+				if err := rows.Scan(&parent, &d.id, &d.owner, &d.at); err != nil {
+					return err
+				}
+				sp.derivatives[parent] = append(sp.derivatives[parent], d)
+				return nil
+			})
+		if sp.err != nil {
+			return
+		}
+		sp.err = r.rows(ctx, `SELECT resource_id, user_id FROM downloads WHERE at < ? GROUP BY resource_id, user_id HAVING MIN(at) >= ?`,
+			[]any{p.End.UTC(), p.Start.UTC()}, func(rows *sql.Rows) error {
+				var id, user string
+				if err := rows.Scan(&id, &user); err != nil {
+					return err
+				}
+				sp.downloads[id] = append(sp.downloads[id], user)
+				return nil
+			})
+		if sp.err != nil {
+			return
+		}
+		sp.err = r.rows(ctx, `SELECT resource_id, user_id, stars FROM ratings WHERE created_at >= ? AND created_at < ?`,
+			[]any{p.Start.UTC(), p.End.UTC()}, func(rows *sql.Rows) error {
+				var id string
+				var rt contribRating
+				if err := rows.Scan(&id, &rt.user, &rt.stars); err != nil {
+					return err
+				}
+				sp.ratings[id] = append(sp.ratings[id], rt)
+				return nil
+			})
+		if sp.err != nil || !r.evidence {
+			return
+		}
+		sp.keys = map[uuid.UUID]int64{}
+		sp.err = r.m.opts.Ledger.ScanKeys(ctx, r.treeSize, func(key string, idx int64) error {
+			kind, id, _ := strings.Cut(key, ":")
+			if kind != "work.registered" && kind != "license.granted" {
+				return nil
+			}
+			if u, err := uuid.Parse(id); err == nil {
+				sp.keys[u] = idx
+			}
+			return nil
+		})
+		if sp.err != nil {
+			sp.err = Internal(sp.err)
+		}
+	})
+	return sp.err
+}
+
+// holderInstitutions returns the institutions of holders (those with one), remembered for
+// the rest of the run: the same adopters come back chunk after chunk.
+func (r *contribRun) holderInstitutions(ctx context.Context, holders []string) (map[string]string, error) {
+	out := make(map[string]string, len(holders))
+	var missing []string
+	r.mu.Lock()
+	for _, h := range holders {
+		if inst, ok := r.insts[h]; ok {
+			out[h] = inst
+		} else if _, dup := out[h]; !dup {
+			out[h] = ""
+			missing = append(missing, h)
+		}
+	}
+	r.mu.Unlock()
+	for start := 0; start < len(missing); start += 400 {
+		batch := missing[start:min(start+400, len(missing))]
+		err := r.rows(ctx, `SELECT id, COALESCE(institution_id, '') FROM users WHERE id IN ?`, []any{batch}, func(rows *sql.Rows) error {
+			var id, inst string
+			if err := rows.Scan(&id, &inst); err != nil {
+				return err
+			}
+			out[id] = inst
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	r.mu.Lock()
+	for _, h := range missing {
+		r.insts[h] = out[h]
+	}
+	r.mu.Unlock()
 	return out, nil
 }
 
@@ -565,9 +782,22 @@ func (r *contribRun) resolveEvidence(ctx context.Context, acc map[string]*teache
 			keys = append(keys, "work.registered:"+d.id)
 		}
 	}
-	idx, err := lg.IndexesOf(ctx, keys)
-	if err != nil {
-		return Internal(err)
+	var idx map[string]int64
+	if r.scan {
+		idx = make(map[string]int64, len(keys))
+		for _, k := range keys {
+			_, id, _ := strings.Cut(k, ":")
+			if u, err := uuid.Parse(id); err == nil {
+				if i, ok := r.sparse.keys[u]; ok {
+					idx[k] = i
+				}
+			}
+		}
+	} else {
+		var err error
+		if idx, err = lg.IndexesOf(ctx, keys); err != nil {
+			return Internal(err)
+		}
 	}
 	at := func(key string) int64 {
 		if i, ok := idx[key]; ok && i < r.treeSize {

@@ -244,14 +244,51 @@ func (m *Market) exportJSON(ctx context.Context, plan contribPlan, w io.Writer, 
 		return n, asDomain(err)
 	}
 	needed := cw.Needed()
+	// The entries are read and proved by ProveEntries while another goroutine encodes and
+	// writes the ones before them: base64 and the file take about as long as the database.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []rights.ProvenEntry, 4)
+	written := make(chan error, 1)
+	go func() {
+		var err error
+		for b := range batches {
+			for _, pe := range b {
+				if err == nil {
+					if err = cw.Entry(contrib.Entry{Index: pe.Index, Data: pe.Data, Proof: pe.Proof}); err != nil {
+						cancel()
+					}
+				}
+			}
+		}
+		written <- err
+	}()
+	const per = 256
+	cur := make([]rights.ProvenEntry, 0, per)
 	var proved int64
 	err = lg.ProveEntries(ctx, cp.Size, needed, func(pe rights.ProvenEntry) error {
 		proved++
+		cur = append(cur, pe)
+		if len(cur) == per {
+			select {
+			case batches <- cur:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			cur = make([]rights.ProvenEntry, 0, per)
+		}
 		if proved%4096 == 0 || proved == int64(len(needed)) {
 			progress("entries", proved, int64(len(needed)))
 		}
-		return cw.Entry(contrib.Entry{Index: pe.Index, Data: pe.Data, Proof: pe.Proof})
+		return nil
 	})
+	if err == nil && len(cur) > 0 {
+		batches <- cur
+	}
+	close(batches)
+	if werr := <-written; werr != nil {
+		return n, asDomain(werr)
+	}
 	if err != nil {
 		return n, asDomain(err)
 	}

@@ -57,7 +57,9 @@ func buildContribScenario(t *testing.T, e *markettest.Env) *contribScenario {
 		m.Subject = subject
 		return m
 	}
-	file := func(title string) market.Upload { return textUpload(title+".txt", title+"：教学目标、教学过程、课堂练习与作业设计。") }
+	file := func(title string) market.Upload {
+		return textUpload(title+".txt", title+"：教学目标、教学过程、课堂练习与作业设计。")
+	}
 
 	// September.
 	s.w1 = publish(t, e, "li.teacher", lesson("一次函数图像", "数学", "cc-by"), file("一次函数图像")).ID
@@ -178,9 +180,30 @@ func records(t *testing.T, e *markettest.Env, login string, q market.Contributio
 	return byLogin, buf.Bytes()
 }
 
+// bothModes runs fn with small exports probing tables per chunk, then with every export
+// reading them whole (market.ContributionScanFrom), which must give the same records.
+func bothModes(t *testing.T, fn func(t *testing.T)) {
+	t.Helper()
+	saved := market.ContributionScanFrom
+	defer func() { market.ContributionScanFrom = saved }()
+	for _, mode := range []struct {
+		name string
+		from int
+	}{{"probe", 1 << 30}, {"scan", 0}} {
+		market.ContributionScanFrom = mode.from
+		t.Run(mode.name, fn)
+	}
+}
+
 func TestContributionDefinitions(t *testing.T) {
 	markettest.Each(t, func(t *testing.T, e *markettest.Env) {
 		s := buildContribScenario(t, e)
+		bothModes(t, func(t *testing.T) { checkDefinitions(t, e, s) })
+	})
+}
+
+func checkDefinitions(t *testing.T, e *markettest.Env, s *contribScenario) {
+	{
 		recs, _ := records(t, e, "wu.evaluator", october)
 		li := recs["li.teacher"]
 		want := contrib.Counts{
@@ -190,7 +213,7 @@ func TestContributionDefinitions(t *testing.T) {
 			AdoptingInstitutions: 2, // 育才中学 and the public centre; li's own school is not counted
 			Downloads:            2, // sun and class.00 on W2; not li, not zhang.xiaoming's September-first W1
 			RatingsCount:         2, RatingsSum: 9, RatingsAvg: 4.5,
-			Derivatives: 1, // chen's D1; li's own D2 is not
+			Derivatives: 1,         // chen's D1; li's own D2 is not
 			EarningsFen: s.saleFen, // two sales, one refunded
 		}
 		if li.Counts != want {
@@ -248,7 +271,7 @@ func TestContributionDefinitions(t *testing.T) {
 		if len(d.Series.Subjects) != 2 || d.Series.Subjects[0] != (market.SeriesPoint{Label: "数学", Published: 4, Adoptions: 8, Derivatives: 1}) {
 			t.Fatalf("subjects %+v", d.Series.Subjects)
 		}
-	})
+	}
 }
 
 // contribRoleCases: who sees what. Every role of API.md, plus an unverified teacher and a

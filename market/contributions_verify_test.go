@@ -161,6 +161,12 @@ func TestContributionExportVerifiesIndependently(t *testing.T) {
 func TestContributionExportsGolden(t *testing.T) {
 	markettest.Each(t, func(t *testing.T, e *markettest.Env) {
 		buildContribScenario(t, e)
+		bothModes(t, func(t *testing.T) { checkGolden(t, e) })
+	})
+}
+
+func checkGolden(t *testing.T, e *markettest.Env) {
+	{
 		ctx := e.As(t, "wu.evaluator")
 		export := func(format string) []byte {
 			var buf bytes.Buffer
@@ -176,7 +182,7 @@ func TestContributionExportsGolden(t *testing.T) {
 		golden(t, "contributions_october.csv", scrubIDs(string(csv)))
 		golden(t, "contributions_october.xlsx.txt", scrubIDs(describeXLSX(t, export(market.FormatXLSX))))
 		golden(t, "contributions_october.json", scrubIDs(describeJSON(t, export(market.FormatJSON))))
-	})
+	}
 }
 
 var uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)

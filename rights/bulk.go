@@ -331,3 +331,30 @@ func (p *prover) loadUpper(level int, n int64) error {
 	}
 	return nil
 }
+
+// ScanKeys calls fn with the dedupe key and index of every entry integrated below size, in
+// storage order: one sequential pass over the entries, for exports that need the indexes of
+// a large part of the log (IndexesOf looks keys up one batch at a time).
+func (l *Log) ScanKeys(ctx context.Context, size int64, fn func(key string, index int64) error) error {
+	rows, err := l.db.WithContext(ctx).Raw(`SELECT dedupe_key, idx FROM ledger_entries`).Rows()
+	if err != nil {
+		return fmt.Errorf("scan ledger keys: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var idx *int64
+		if err := rows.Scan(&k, &idx); err != nil {
+			return fmt.Errorf("scan ledger keys: %w", err)
+		}
+		if idx != nil && *idx < size {
+			if err := fn(k, *idx); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("scan ledger keys: %w", err)
+	}
+	return nil
+}

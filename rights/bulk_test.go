@@ -72,6 +72,16 @@ func TestProveEntriesMatchesTlog(t *testing.T) {
 		if err != nil || len(got) != 2 || got["k-0"] != 0 || got["k-4199"] != 4199 {
 			t.Fatalf("IndexesOf: %v %v", got, err)
 		}
+		seen := 0
+		if err := lg.ScanKeys(ctx, 100, func(key string, idx int64) error {
+			if key != fmt.Sprintf("k-%d", idx) || idx >= 100 {
+				return fmt.Errorf("key %s at %d", key, idx)
+			}
+			seen++
+			return nil
+		}); err != nil || seen != 100 {
+			t.Fatalf("ScanKeys: %d keys, %v", seen, err)
+		}
 		for _, bad := range [][]int64{{2, 1}, {1, 1}, {-1}, {n}} {
 			if err := lg.ProveEntries(ctx, n, bad, func(rights.ProvenEntry) error { return nil }); !errors.Is(err, rights.ErrInvalid) {
 				t.Fatalf("indexes %v: %v", bad, err)
