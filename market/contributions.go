@@ -611,10 +611,10 @@ type contribRating struct {
 type sparseTables struct {
 	once        sync.Once
 	err         error
-	derivatives map[string][]derivRow  // parent → derivatives first approved in the period
-	downloads   map[string][]string    // work → users whose first download is in the period
+	derivatives map[string][]derivRow      // parent → derivatives first approved in the period
+	downloads   map[string][]string        // work → users whose first download is in the period
 	ratings     map[string][]contribRating // work → ratings given in the period
-	keys        map[uuid.UUID]int64    // resource or licence ID → its work.registered / license.granted index
+	keys        map[uuid.UUID]int64        // resource or licence ID → its work.registered / license.granted index
 }
 
 func (r *contribRun) prefetch(ctx context.Context) error {
