@@ -87,9 +87,7 @@ func (m *Market) contributionPlan(ctx context.Context, q ContributionQuery) (con
 	switch {
 	case a.Has(RolePlatformAdmin):
 		p.scope.All = true
-		for _, inst := range all.list {
-			p.scope.Choices = append(p.scope.Choices, inst)
-		}
+		p.scope.Choices = append(p.scope.Choices, all.list...)
 	case a.Has(RoleEvaluator):
 		if a.InstitutionID == "" {
 			return p, forbidden
