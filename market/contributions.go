@@ -889,6 +889,7 @@ func (r *contribRun) record(t *teacherAcc) contrib.Record {
 			continue
 		}
 		c.Derivatives++
+		slices.Sort(d.parents)
 		subject := ""
 		for _, p := range d.parents {
 			if w := byID[p]; w != nil && (!r.evidence || w.idx >= 0) {
