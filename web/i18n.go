@@ -535,5 +535,3 @@ func (l loc) Yuan(fen int64) string {
 	}
 	return fmt.Sprintf("%s¥%s.%02d", sign, l.Num(fen/100), fen%100)
 }
-
-func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

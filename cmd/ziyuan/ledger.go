@@ -40,6 +40,7 @@ const ledgerUsage = `usage:
   ziyuan ledger verify --receipt FILE --key KEY     check a receipt offline
   ziyuan ledger verify --url URL [--key KEY] [--state FILE]
                                                     audit a running server's ledger
+  ziyuan ledger verify --export FILE [--key KEY]    check a contribution export offline
   ziyuan ledger fsck                                recompute the tree from the stored entries`
 
 func cmdLedger(ctx context.Context, env *environment, args []string) error {
@@ -56,10 +57,11 @@ func cmdLedger(ctx context.Context, env *environment, args []string) error {
 }
 
 func cmdLedgerVerify(ctx context.Context, env *environment, args []string) error {
-	var receipt, key, url, state string
+	var receipt, key, url, state, export string
 	var sample int
 	_, err := parseFlags("ledger verify", env, args, func(fs *flag.FlagSet) {
 		fs.StringVar(&receipt, "receipt", "", "receipt file to verify offline")
+		fs.StringVar(&export, "export", "", "contribution export (JSON) whose proofs and counts to verify offline")
 		fs.StringVar(&key, "key", "", "the log's verifier key, or a file holding it")
 		fs.StringVar(&url, "url", "", "base URL of a Ziyuan server to audit (e.g. https://ziyuan.example.edu.cn)")
 		fs.StringVar(&state, "state", defaultAuditState(env), "file remembering the last checkpoint verified from --url")
@@ -68,12 +70,21 @@ func cmdLedgerVerify(ctx context.Context, env *environment, args []string) error
 	if err != nil {
 		return err
 	}
-	if (receipt == "") == (url == "") {
-		return usageError{"ledger verify needs exactly one of --receipt and --url\n" + ledgerUsage}
+	given := 0
+	for _, v := range []string{receipt, url, export} {
+		if v != "" {
+			given++
+		}
+	}
+	if given != 1 {
+		return usageError{"ledger verify needs exactly one of --receipt, --url and --export\n" + ledgerUsage}
 	}
 	key, err = readKeyArg(key)
 	if err != nil {
 		return err
+	}
+	if export != "" {
+		return verifyExport(env, export, key)
 	}
 	if receipt != "" {
 		if key == "" {

@@ -23,8 +23,11 @@ Usage:
   ziyuan seed --demo                             load the demo institutions and accounts (idempotent)
   ziyuan reindex [--in-place] [--margin 5m]      rebuild the search index from the database (Meilisearch:
                                                  a new index swapped in without downtime)
+  ziyuan export contributions --from D --to D [--institution ID] --format csv|xlsx|json --out FILE
+                                                 export teachers' contribution records
   ziyuan ledger verify --receipt FILE --key KEY  check a ledger receipt offline
   ziyuan ledger verify --url URL [--key KEY]     audit a running server's ledger
+  ziyuan ledger verify --export FILE [--key KEY] check a contribution export's proofs offline
   ziyuan ledger fsck                             recompute the ledger tree from the stored entries
   ziyuan harvest --url URL [--set S] [--from D]  import public-welfare resources from an OAI-PMH repository
 
@@ -76,6 +79,7 @@ func run(ctx context.Context, env *environment, args []string) error {
 		{"ledger", cmdLedger},
 		{"reindex", cmdReindex},
 		{"harvest", cmdHarvest},
+		{"export", cmdExport},
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(env.stdout, env.getenv)
