@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -81,4 +82,52 @@ func TestPlanRejectsMismatchedDialects(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPoolKeepsItsConnections: after a burst that uses every connection the pool may open,
+// all of them stay open for the next burst. With database/sql's default of two idle
+// connections, PostgreSQL started a backend process for nearly every query under load.
+func TestPoolKeepsItsConnections(t *testing.T) {
+	storetest.Each(t, nil, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		sqlDB, err := db.DB.DB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := sqlDB.Stats().MaxOpenConnections
+		if n < 4 {
+			t.Fatalf("pool of %d connections, want a real pool", n)
+		}
+		for burst := range 2 {
+			var all, done sync.WaitGroup
+			all.Add(n)
+			errs := make(chan error, n)
+			for range n {
+				done.Go(func() {
+					conn, err := sqlDB.Conn(ctx)
+					all.Done()
+					if err != nil {
+						errs <- err
+						return
+					}
+					all.Wait() // every connection in use at once
+					var one int
+					if err := conn.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+						errs <- err
+					}
+					conn.Close()
+				})
+			}
+			done.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			st := sqlDB.Stats()
+			if st.MaxIdleClosed != 0 || st.Idle != n {
+				t.Fatalf("after burst %d: %d idle of %d, %d closed for lack of idle room; want all %d kept",
+					burst+1, st.Idle, n, st.MaxIdleClosed, n)
+			}
+		}
+	})
 }
