@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sync"
 	"time"
 )
@@ -18,10 +19,12 @@ type Cached struct {
 	max int
 	now func() time.Time
 
-	mu      sync.Mutex
-	entries map[string]cachedResult
-	hits    uint64
-	misses  uint64
+	mu       sync.Mutex
+	entries  map[string]cachedResult
+	inflight map[string]*search
+	gen      uint64 // bumped by every write: a search begun before it is not cached after it
+	hits     uint64
+	misses   uint64
 }
 
 type cachedResult struct {
@@ -29,12 +32,23 @@ type cachedResult struct {
 	at  time.Time
 }
 
-// NewCached returns e with a cache of up to max results kept for ttl (ttl ≤ 0 disables it).
-func NewCached(e Engine, max int, ttl time.Duration) *Cached {
-	return &Cached{Engine: e, ttl: ttl, max: max, now: time.Now, entries: map[string]cachedResult{}}
+// search is one engine search that concurrent requests for the same query share: when a hot
+// query's entry expires under load, one request searches and the others wait for its answer
+// instead of all computing the same facets at once.
+type search struct {
+	done chan struct{}
+	res  Result
+	err  error
 }
 
-// Search answers from the cache when a fresh result for the same query is there.
+// NewCached returns e with a cache of up to max results kept for ttl (ttl ≤ 0 disables it).
+func NewCached(e Engine, max int, ttl time.Duration) *Cached {
+	return &Cached{Engine: e, ttl: ttl, max: max, now: time.Now,
+		entries: map[string]cachedResult{}, inflight: map[string]*search{}}
+}
+
+// Search answers from the cache when a fresh result for the same query is there, and joins
+// a search already running for the same query otherwise.
 func (c *Cached) Search(ctx context.Context, q Query) (Result, error) {
 	if c.ttl <= 0 {
 		return c.Engine.Search(ctx, q)
@@ -51,21 +65,49 @@ func (c *Cached) Search(ctx context.Context, q Query) (Result, error) {
 		c.mu.Unlock()
 		return e.res, nil
 	}
+	if s, ok := c.inflight[key]; ok {
+		c.hits++
+		c.mu.Unlock()
+		select {
+		case <-s.done:
+			if s.err != nil && ctx.Err() == nil && (errors.Is(s.err, context.Canceled) || errors.Is(s.err, context.DeadlineExceeded)) {
+				// The request that searched gave up; this one has not.
+				return c.Engine.Search(ctx, q)
+			}
+			return s.res, s.err
+		case <-ctx.Done():
+			return Result{}, ctx.Err()
+		}
+	}
 	c.misses++
+	s := &search{done: make(chan struct{})}
+	c.inflight[key] = s
+	gen := c.gen
 	c.mu.Unlock()
-	res, err := c.Engine.Search(ctx, q)
-	if err != nil {
-		return res, err
-	}
-	c.mu.Lock()
-	if len(c.entries) >= c.max {
-		// Dropping everything is crude but bounded and cheap; hot queries come back at once.
-		clear(c.entries)
-	}
-	c.entries[key] = cachedResult{res: res, at: now}
-	c.mu.Unlock()
-	return res, nil
+
+	// Deferred so that waiters are released even if the engine panics (they then get
+	// errAbandoned, never an empty result).
+	s.err = errAbandoned
+	defer func() {
+		c.mu.Lock()
+		if c.inflight[key] == s {
+			delete(c.inflight, key)
+		}
+		if s.err == nil && gen == c.gen {
+			if len(c.entries) >= c.max {
+				// Dropping everything is crude but bounded and cheap; hot queries come back at once.
+				clear(c.entries)
+			}
+			c.entries[key] = cachedResult{res: s.res, at: now}
+		}
+		c.mu.Unlock()
+		close(s.done)
+	}()
+	s.res, s.err = c.Engine.Search(ctx, q)
+	return s.res, s.err
 }
+
+var errAbandoned = errors.New("catalog: the shared search did not finish")
 
 // Upsert writes through and clears the cache.
 func (c *Cached) Upsert(ctx context.Context, docs ...Document) error {
@@ -89,13 +131,18 @@ func (c *Cached) Wait(ctx context.Context) error {
 	return err
 }
 
+// invalidate forgets every result, and every search still running: a request that comes
+// after a write starts its own search rather than join one that began before it.
 func (c *Cached) invalidate() {
 	c.mu.Lock()
 	clear(c.entries)
+	clear(c.inflight)
+	c.gen++
 	c.mu.Unlock()
 }
 
-// HitRate reports the share of searches answered from the cache so far.
+// HitRate reports the share of searches answered without an engine search of their own
+// (from the cache, or by joining the same search in flight) so far.
 func (c *Cached) HitRate() float64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
