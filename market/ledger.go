@@ -61,30 +61,54 @@ func (m *Market) pin(ctx context.Context, key string) (rights.Parent, error) {
 	return rights.Parent{Index: idx, LeafHash: v.LeafHash}, nil
 }
 
-// ledgerRefs lists the entries shown on a subject, with their indexes once integrated.
+// ledgerRefs lists the ledger entries recorded for a subject (a resource or a licence).
 func (m *Market) ledgerRefs(ctx context.Context, subjectID string) ([]LedgerRef, error) {
+	refs, err := m.ledgerRefsOf(ctx, []string{subjectID})
+	return refs[subjectID], err
+}
+
+// ledgerRefsOf lists the ledger entries of many subjects in two queries, however many there
+// are: a page of licences is not a query per licence and per entry.
+func (m *Market) ledgerRefsOf(ctx context.Context, subjectIDs []string) (map[string][]LedgerRef, error) {
+	out := make(map[string][]LedgerRef, len(subjectIDs))
+	if len(subjectIDs) == 0 {
+		return out, nil
+	}
+	for _, id := range subjectIDs {
+		out[id] = []LedgerRef{} // an empty list, not null, in JSON
+	}
 	var rows []ledgerRefRow
-	if err := m.db.WithContext(ctx).Where("subject_id = ?", subjectID).Order("created_at, entry_key").Find(&rows).Error; err != nil {
+	if err := m.db.WithContext(ctx).Where("subject_id IN ?", subjectIDs).Order("created_at, entry_key").Find(&rows).Error; err != nil {
 		return nil, Internal(err)
 	}
-	out := make([]LedgerRef, 0, len(rows))
-	for _, r := range rows {
-		q, err := m.opts.Ledger.Lookup(ctx, r.EntryKey)
-		if err != nil {
-			return nil, Internal(err)
-		}
-		out = append(out, LedgerRef{Index: q.Index, Type: r.EntryType})
+	keys := make([]string, len(rows))
+	for i, r := range rows {
+		keys[i] = r.EntryKey
 	}
-	// In ledger order; entries still waiting for the sequencer come last.
-	slices.SortStableFunc(out, func(a, b LedgerRef) int {
-		switch {
-		case a.Index < 0 && b.Index >= 0:
-			return 1
-		case b.Index < 0 && a.Index >= 0:
-			return -1
+	// Entries still waiting for the sequencer have no index yet.
+	idx, err := m.opts.Ledger.IndexesOf(ctx, keys)
+	if err != nil {
+		return nil, Internal(err)
+	}
+	for _, r := range rows {
+		i, ok := idx[r.EntryKey]
+		if !ok {
+			i = -1
 		}
-		return cmp.Compare(a.Index, b.Index)
-	})
+		out[r.SubjectID] = append(out[r.SubjectID], LedgerRef{Index: i, Type: r.EntryType})
+	}
+	for _, refs := range out {
+		// In ledger order; entries still waiting for the sequencer come last.
+		slices.SortStableFunc(refs, func(a, b LedgerRef) int {
+			switch {
+			case a.Index < 0 && b.Index >= 0:
+				return 1
+			case b.Index < 0 && a.Index >= 0:
+				return -1
+			}
+			return cmp.Compare(a.Index, b.Index)
+		})
+	}
 	return out, nil
 }
 

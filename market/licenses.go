@@ -79,20 +79,43 @@ type licenseRow struct {
 func (licenseRow) TableName() string { return "licenses" }
 
 func (m *Market) licenseView(ctx context.Context, r licenseRow) (License, error) {
-	l := License{ID: r.ID, ResourceID: r.ResourceID, HolderID: r.HolderID, Scope: r.Scope, Source: r.Source,
-		License: r.License, PriceFen: r.PriceFen, Currency: "CNY", Status: r.Status, GrantedAt: r.GrantedAt,
-		RevokedAt: r.RevokedAt, RevokeReason: r.RevokeReason}
-	refs, err := m.resourceRefs(ctx, "resources.id = ?", r.ResourceID)
+	ls, err := m.licenseViews(ctx, []licenseRow{r})
 	if err != nil {
-		return l, err
+		return License{}, err
 	}
-	if len(refs) == 1 {
-		l.Title = refs[0].Title
+	return ls[0], nil
+}
+
+// licenseViews is licenseView for a list, in a fixed number of queries.
+func (m *Market) licenseViews(ctx context.Context, rows []licenseRow) ([]License, error) {
+	out := make([]License, 0, len(rows))
+	if len(rows) == 0 {
+		return out, nil
 	}
-	if l.Ledger, err = m.ledgerRefs(ctx, r.ID); err != nil {
-		return l, err
+	resourceIDs := make([]string, 0, len(rows))
+	licenceIDs := make([]string, 0, len(rows))
+	for _, r := range rows {
+		resourceIDs = append(resourceIDs, r.ResourceID)
+		licenceIDs = append(licenceIDs, r.ID)
 	}
-	return l, nil
+	refs, err := m.resourceRefs(ctx, "resources.id IN ?", resourceIDs)
+	if err != nil {
+		return nil, err
+	}
+	titles := make(map[string]string, len(refs))
+	for _, ref := range refs {
+		titles[ref.ID] = ref.Title
+	}
+	entries, err := m.ledgerRefsOf(ctx, licenceIDs)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		out = append(out, License{ID: r.ID, ResourceID: r.ResourceID, HolderID: r.HolderID, Scope: r.Scope, Source: r.Source,
+			License: r.License, PriceFen: r.PriceFen, Currency: "CNY", Status: r.Status, GrantedAt: r.GrantedAt,
+			RevokedAt: r.RevokedAt, RevokeReason: r.RevokeReason, Title: titles[r.ResourceID], Ledger: entries[r.ID]})
+	}
+	return out, nil
 }
 
 // publishedOffer loads a resource that is public now and the offer of its public version.
@@ -345,15 +368,9 @@ func (m *Market) MyLicenses(ctx context.Context, p Paging) (Page[License], error
 	if err := q.Order("granted_at DESC, id").Offset(p.offset()).Limit(p.PerPage).Find(&rows).Error; err != nil {
 		return out, Internal(err)
 	}
-	out.Page, out.PerPage, out.Items = p.Page, p.PerPage, make([]License, 0, len(rows))
-	for _, r := range rows {
-		l, err := m.licenseView(ctx, r)
-		if err != nil {
-			return out, err
-		}
-		out.Items = append(out.Items, l)
-	}
-	return out, nil
+	out.Page, out.PerPage = p.Page, p.PerPage
+	out.Items, err = m.licenseViews(ctx, rows)
+	return out, err
 }
 
 // Licence codes by the freedoms they keep.

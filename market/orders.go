@@ -488,13 +488,14 @@ func (m *Market) orderView(ctx context.Context, row orderRow) (Order, error) {
 	if err := m.db.WithContext(ctx).Where("order_id = ?", row.ID).Order("granted_at, id").Find(&lics).Error; err != nil {
 		return o, Internal(err)
 	}
-	for _, l := range lics {
-		lv, err := m.licenseView(ctx, l)
-		if err != nil {
-			return o, err
-		}
-		o.Licenses = append(o.Licenses, lv)
+	if len(lics) == 0 {
+		return o, nil
 	}
+	lvs, err := m.licenseViews(ctx, lics)
+	if err != nil {
+		return o, err
+	}
+	o.Licenses = lvs
 	return o, nil
 }
 
