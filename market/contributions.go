@@ -372,8 +372,13 @@ func (r *contribRun) teachers(ctx context.Context) ([]teacherRow, error) {
 // the teachers' works counted: published before the period ends, not taken down, of the
 // requested subject and stage.
 func (r *contribRun) worksFilter(owners []string) (string, []any) {
-	where := "r.owner_id IN ? AND r.published_at IS NOT NULL AND r.published_at < ? AND r.status <> ?"
-	args := []any{owners, r.plan.period.End.UTC(), StatusTakenDown}
+	return r.versionFilter("r.owner_id IN ? AND r.published_at IS NOT NULL AND r.published_at < ? AND r.status <> ?",
+		owners, r.plan.period.End.UTC(), StatusTakenDown)
+}
+
+// versionFilter adds the requested subject and stage, as conditions on the published version
+// v, to where.
+func (r *contribRun) versionFilter(where string, args ...any) (string, []any) {
 	if s := r.plan.q.Subject; s != "" {
 		where += " AND v.subject = ?"
 		args = append(args, s)
@@ -721,16 +726,7 @@ func (r *contribRun) earnings(ctx context.Context, owners []string, acc map[stri
 	filtered := r.plan.q.Subject != "" || r.plan.q.Stage != ""
 	lines := map[[2]string]bool{} // (order, position) of lines of works that pass the filter
 	if filtered {
-		where := "oi.seller_id IN ?"
-		args := []any{owners}
-		if s := r.plan.q.Subject; s != "" {
-			where += " AND v.subject = ?"
-			args = append(args, s)
-		}
-		if s := r.plan.q.Stage; s != "" {
-			where += " AND v.stage = ?"
-			args = append(args, s)
-		}
+		where, args := r.versionFilter("oi.seller_id IN ?", owners)
 		err := r.rows(ctx, `SELECT oi.order_id, oi.position FROM order_items oi JOIN resources r ON r.id = oi.resource_id
 			JOIN resource_versions v ON v.id = r.published_version_id WHERE `+where, args, func(rows *sql.Rows) error {
 			var order string
