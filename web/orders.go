@@ -280,6 +280,9 @@ type earningsPage struct {
 	Total   int64
 	Pages   int
 	Month   string
+	// Payouts is the seller's Stripe payout account; nil where there is none to have (Stripe
+	// not configured, or not a seller).
+	Payouts *market.PayoutAccount
 }
 
 func (s *Server) pageEarnings(c *fiber.Ctx) error {
@@ -295,6 +298,12 @@ func (s *Server) pageEarnings(c *fiber.Ctx) error {
 		return err
 	}
 	d := earningsPage{Balance: bal, Total: total, Month: s.clock().In(chinaTime).Format("2006-01")}
+	switch acct, err := s.m.MyPayoutAccount(c.UserContext()); {
+	case err == nil:
+		d.Payouts = &acct
+	case !market.IsCode(err, market.CodeNotFound) && !market.IsCode(err, market.CodeForbidden):
+		return err
+	}
 	d.Pages = int(math.Ceil(float64(total) / float64(max(p.PerPage, 20))))
 	return s.render(c, fiber.StatusOK, "earnings", "earnings.title", pageData{Nav: "earnings", Data: d})
 }
@@ -313,7 +322,7 @@ func (s *Server) statement(c *fiber.Ctx) error {
 		Money: []int{4}}
 	t.Rows = append(t.Rows, []any{"", l.T("stmt.opening"), "", "", st.OpeningFen, ""})
 	for _, ln := range st.Lines {
-		t.Rows = append(t.Rows, []any{ln.At.In(chinaTime).Format("2006-01-02 15:04"), l.T("bal." + ln.Kind), ln.OrderID, ln.Title, ln.AmountFen, ln.Reason})
+		t.Rows = append(t.Rows, []any{ln.At.In(chinaTime).Format("2006-01-02 15:04"), l.T("bal." + ln.Kind), ln.OrderID, ln.Title, ln.AmountFen, l.Reason(ln.Reason)})
 	}
 	t.Rows = append(t.Rows, []any{"", l.T("stmt.closing"), "", "", st.ClosingFen, ""})
 	name := fmt.Sprintf("ziyuan-statement-%s", st.Month)
