@@ -321,20 +321,16 @@ func (m *Market) ProcessQueuedPayments(ctx context.Context) (int, error) {
 		done++
 	}
 	if canPay {
-		var due []struct {
-			transferReversalRow
-			TransferID string
-		}
-		err := m.db.WithContext(ctx).Table("transfer_reversals r").
-			Select("r.*, t.transfer_id").
-			Joins("JOIN seller_transfers t ON t.order_id = r.order_id AND t.seller_id = r.seller_id").
-			Where("r.reversal_id IS NULL AND t.transfer_id IS NOT NULL AND r.next_attempt_at <= ? AND r.attempts < ?", m.now(), maxPaymentAttempts).
-			Order("r.next_attempt_at, r.refund_id, r.seller_id").Limit(100).Scan(&due).Error
+		// A reversal waits for its transfer.
+		var due []transferReversalRow
+		err := m.db.WithContext(ctx).Where("reversal_id IS NULL AND next_attempt_at <= ? AND attempts < ?", m.now(), maxPaymentAttempts).
+			Where("EXISTS (SELECT 1 FROM seller_transfers t WHERE t.order_id = transfer_reversals.order_id AND t.seller_id = transfer_reversals.seller_id AND t.transfer_id IS NOT NULL)").
+			Order("next_attempt_at, refund_id, seller_id").Limit(100).Find(&due).Error
 		if err != nil {
 			return done, Internal(err)
 		}
 		for _, r := range due {
-			ok, err := m.makeReversal(ctx, p, r.transferReversalRow, r.TransferID)
+			ok, err := m.makeReversal(ctx, p, r)
 			if err != nil {
 				return done, err
 			}
@@ -384,7 +380,12 @@ func (m *Market) makeTransfer(ctx context.Context, p billing.Payouts, t sellerTr
 
 // makeReversal claims a queued reversal, makes it and records it: the seller's balance gets
 // back what the refund took, since Stripe takes it from the seller's account instead.
-func (m *Market) makeReversal(ctx context.Context, p billing.Payouts, r transferReversalRow, transferID string) (bool, error) {
+func (m *Market) makeReversal(ctx context.Context, p billing.Payouts, r transferReversalRow) (bool, error) {
+	var transfer sellerTransferRow
+	if err := m.db.WithContext(ctx).Where("order_id = ? AND seller_id = ?", r.OrderID, r.SellerID).Take(&transfer).Error; err != nil {
+		return false, Internal(err)
+	}
+	transferID := *transfer.TransferID
 	now := m.now()
 	claim := m.db.WithContext(ctx).Model(&transferReversalRow{}).
 		Where("refund_id = ? AND seller_id = ? AND reversal_id IS NULL AND next_attempt_at <= ? AND attempts < ?", r.RefundID, r.SellerID, now, maxPaymentAttempts).
