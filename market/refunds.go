@@ -272,11 +272,25 @@ func (m *Market) completeRefund(ctx context.Context, id string, manual bool) err
 			return Internal(err)
 		}
 	}
-	if err := m.applyRefund(ctx, row.ID, id, 0, ""); err != nil {
+	err = m.applyRefund(ctx, row.ID, id, 0, "")
+	// Stripe's notification of this very refund may be recorded at the same moment (on
+	// PostgreSQL the loser sees a concurrent change): try again on the new state, where the
+	// refund is found recorded or is recorded on top.
+	for try := 0; try < 3 && concurrentChange(err); try++ {
+		err = m.applyRefund(ctx, row.ID, id, 0, "")
+	}
+	if err != nil {
 		release(err)
 		return err
 	}
 	return nil
+}
+
+// concurrentChange reports a conflict with a change committed meanwhile, which trying again
+// on the new state resolves.
+func concurrentChange(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Msg.Key == MsgConcurrentEdit
 }
 
 // applyRefund records refunds of an order in one transaction: the requested refund refundID,
