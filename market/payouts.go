@@ -19,9 +19,9 @@ import (
 //
 // Provider calls are never made inside a database transaction. What is to be paid is queued in
 // the transaction that decides it (seller_transfers when an order is paid, transfer_reversals
-// and order_refunds when it is refunded); the payment worker claims each row by moving its
-// next_attempt_at past the call, makes the call with an idempotency key derived from the row,
-// and records the answer. A crash between a call and its record is repaired by the next
+// and order_refunds when it is refunded); the payment worker claims each row with a conditional
+// update (moving next_attempt_at, or an order_refunds row's locked_until, past the call), makes
+// the call with an idempotency key derived from the row, and records the answer. A crash between a call and its record is repaired by the next
 // attempt, which gets the same answer for the same key, so nothing is paid twice; several
 // instances may run the worker side by side.
 
