@@ -3,6 +3,7 @@ package billing
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 )
 
 // Seller kinds decide the platform fee.
@@ -86,4 +87,47 @@ func CanTransition(from, to Status) bool {
 		}
 	}
 	return false
+}
+
+// Allocate divides amountFen into parts proportional to weights (largest remainder: each part
+// is its exact share rounded down, and the fen left over go one each to the largest remainders,
+// the earlier part first on a tie). The parts sum to amountFen exactly, and while amountFen does
+// not exceed the sum of the weights no part exceeds its weight, so a refund spread over an
+// order's lines never takes more from a line than the line has left.
+func Allocate(amountFen int64, weights []int64) ([]int64, error) {
+	var total uint64
+	for _, w := range weights {
+		if w < 0 || w > 1e12 {
+			return nil, errAmount
+		}
+		total += uint64(w)
+	}
+	if amountFen < 0 || amountFen > 1e12 || (amountFen > 0 && total == 0) {
+		return nil, fmt.Errorf("billing: cannot allocate %d fen over weights summing to %d", amountFen, total)
+	}
+	parts := make([]int64, len(weights))
+	rems := make([]uint64, len(weights))
+	var given int64
+	for i, w := range weights {
+		if w == 0 {
+			continue
+		}
+		// w·amount can exceed 2⁶³ (10¹² · 10¹²), so the product is taken in 128 bits; w ≤ total
+		// keeps the high word below the divisor, as bits.Div64 requires.
+		hi, lo := bits.Mul64(uint64(w), uint64(amountFen))
+		q, r := bits.Div64(hi, lo, total)
+		parts[i], rems[i] = int64(q), r
+		given += int64(q)
+	}
+	for left := amountFen - given; left > 0; left-- {
+		best := -1
+		for i := range rems {
+			if weights[i] > 0 && (best < 0 || rems[i] > rems[best]) {
+				best = i
+			}
+		}
+		parts[best]++
+		rems[best] = 0
+	}
+	return parts, nil
 }

@@ -52,12 +52,12 @@ func (m *Market) audit(ctx context.Context, tx *gorm.DB, action, target, outcome
 	return tx.Create(&row).Error
 }
 
-// auditDenied records a refused attempt outside any transaction; a failure to record is logged,
-// since the caller is already returning an error of its own.
+// auditDenied records a refused (or failed) attempt outside any transaction; a failure to record
+// is logged, since the caller is already returning an error of its own.
 func (m *Market) auditDenied(ctx context.Context, action, target string, cause error) {
 	outcome := OutcomeDenied
-	if ErrorCode(cause) == CodeInternal {
-		outcome = OutcomeFailed
+	if code := ErrorCode(cause); code == CodeInternal || code == CodeUnavailable {
+		outcome = OutcomeFailed // nobody refused: something (a provider, the database) failed
 	}
 	detail := map[string]string{"code": string(ErrorCode(cause))}
 	if err := m.audit(context.WithoutCancel(ctx), nil, action, target, outcome, detail); err != nil {

@@ -115,7 +115,7 @@ func buildContribScenario(t *testing.T, e *markettest.Env) *contribScenario {
 		s.saleFen = o.Items[0].SellerFen
 	}
 	tick()
-	if _, err := e.M.RefundOrder(e.As(t, "admin"), orders[1]); err != nil {
+	if _, err := e.M.RefundOrder(e.As(t, "admin"), orders[1], market.RefundRequest{}); err != nil {
 		t.Fatal(err)
 	}
 	tick()

@@ -19,6 +19,7 @@ const (
 	CodeNotFound             Code = "not_found"
 	CodeMethodNotAllowed     Code = "method_not_allowed"
 	CodeConflict             Code = "conflict"
+	CodeUnprocessable        Code = "unprocessable" // well formed, but not doable as asked (a refund that is not whole lines)
 	CodeTooLarge             Code = "too_large"
 	CodeUnsupportedMediaType Code = "unsupported_media_type"
 	CodeRateLimited          Code = "rate_limited"
@@ -29,7 +30,7 @@ const (
 // Codes lists every code, so that the web layer can prove its status table is complete.
 var Codes = []Code{
 	CodeInvalid, CodeUnauthenticated, CodePaymentRequired, CodeForbidden, CodeNotFound,
-	CodeMethodNotAllowed, CodeConflict, CodeTooLarge, CodeUnsupportedMediaType, CodeRateLimited, CodeInternal,
+	CodeMethodNotAllowed, CodeConflict, CodeUnprocessable, CodeTooLarge, CodeUnsupportedMediaType, CodeRateLimited, CodeInternal,
 	CodeUnavailable,
 }
 

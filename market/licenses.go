@@ -70,10 +70,12 @@ type licenseRow struct {
 	License             string
 	PriceFen            int64
 	OrderID             *string
-	Status              string
-	GrantedAt           time.Time
-	RevokedAt           *time.Time
-	RevokeReason        string
+	// OrderPosition is the order line that bought the licence: refunding the line revokes it.
+	OrderPosition *int
+	Status        string
+	GrantedAt     time.Time
+	RevokedAt     *time.Time
+	RevokeReason  string
 }
 
 func (licenseRow) TableName() string { return "licenses" }

@@ -40,6 +40,9 @@ type Options struct {
 	// CatalogChanged is called after a change to the search index was committed to the outbox,
 	// so that the worker applies it at once rather than at its next poll.
 	CatalogChanged func()
+	// PaymentsChanged is called after a transfer to a seller or its reversal was queued, so that
+	// the payment worker (RunPaymentEvents) makes the call at once rather than at its next poll.
+	PaymentsChanged func()
 }
 
 // Market is the domain service. It is safe for concurrent use.
@@ -86,6 +89,9 @@ func New(db *store.DB, opts Options) *Market {
 	}
 	if opts.CatalogChanged == nil {
 		opts.CatalogChanged = func() {}
+	}
+	if opts.PaymentsChanged == nil {
+		opts.PaymentsChanged = func() {}
 	}
 	if opts.Taxonomy == nil {
 		opts.Taxonomy = catalog.DefaultTaxonomy()

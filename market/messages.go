@@ -146,6 +146,13 @@ const (
 	MsgNotInvoice          MsgKey = "not_invoice"
 	MsgOrderState          MsgKey = "order_state"
 	MsgBadWebhook          MsgKey = "bad_webhook"
+	MsgRefundWholeLines    MsgKey = "refund_whole_lines"
+	MsgLineRefunded        MsgKey = "line_refunded"
+	MsgRefundOpen          MsgKey = "refund_open"
+	MsgRefundInProgress    MsgKey = "refund_in_progress"
+	MsgRefundRefused       MsgKey = "refund_refused"
+	MsgPayoutSellers       MsgKey = "payout_sellers"
+	MsgPayoutsDown         MsgKey = "payouts_down"
 
 	// Harvesting from other OAI-PMH repositories (market/oai, `ziyuan harvest`).
 	MsgHarvestTarget  MsgKey = "harvest_target"
@@ -265,6 +272,13 @@ var messages = map[MsgKey]struct{ zh, en string }{
 	MsgNotInvoice:          {"该订单不是采购单付款，不能人工确认。", "This order is not paid by purchase order and cannot be confirmed by hand."},
 	MsgOrderState:          {"订单当前状态为“%s”，不能进行此操作。", "The order is %s; this is not possible now."},
 	MsgBadWebhook:          {"通知签名或格式无效。", "The notification's signature or format is invalid."},
+	MsgRefundWholeLines:    {"退款按订单行整行进行：金额 %d 分须等于所退各行的合计 %d 分（各行可退：%s）；部分退款请用 lines 指明订单行。", "Refunds are by whole order lines: the amount of %d fen must equal the lines' total of %d fen (refundable by line: %s); name the lines of a partial refund in lines."},
+	MsgLineRefunded:        {"订单第 %d 行已全额退款。", "Line %d of the order has already been refunded in full."},
+	MsgRefundOpen:          {"该订单还有一笔退款（订单行 %s）未完成：请再次提交同一退款以完成它，再退其他订单行。", "A refund of this order (lines %s) is not finished: send that refund again to complete it before refunding other lines."},
+	MsgRefundInProgress:    {"该订单的退款正在处理中，请稍后刷新查看。", "A refund of this order is being processed; check again shortly."},
+	MsgRefundRefused:       {"支付服务拒绝了这笔退款，订单未作改动；请在支付服务后台核对该付款。", "The payment provider refused the refund and the order is unchanged; check the payment in the provider's dashboard."},
+	MsgPayoutSellers:       {"只有已实名认证的教师和服务商可以开通收款账户。", "Only verified teachers and vendors set up payout accounts."},
+	MsgPayoutsDown:         {"收款账户服务暂时不可用，请稍后重试。", "Payout accounts are unavailable for a moment; please try again shortly."},
 	MsgSearchDown:          {"搜索服务暂时不可用，请稍后重试。", "Search is unavailable for a moment; please try again shortly."},
 	MsgLinkExpired:         {"下载链接已过期（有效期 5 分钟），请回到资源页重新下载。", "The download link has expired (links last 5 minutes); download again from the resource page."},
 

@@ -15,7 +15,6 @@ import (
 	"gorm.io/gorm/clause"
 
 	"ziyuan/billing"
-	"ziyuan/rights"
 )
 
 // Order providers.
@@ -61,6 +60,9 @@ type OrderItem struct {
 	FeeFen        int64    `json:"fee_fen"`
 	SellerFen     int64    `json:"seller_fen"`
 	Beneficiaries []string `json:"beneficiaries,omitempty"`
+	// Position names the line in a refund; RefundedFen is what has been returned of it.
+	Position    int   `json:"position"`
+	RefundedFen int64 `json:"refunded_fen"`
 }
 
 // Order is a purchase of licences.
@@ -122,6 +124,9 @@ type orderItemRow struct {
 	FeeFen        int64
 	SellerFen     int64
 	Beneficiaries string
+	// RefundedFen is what has been returned of the line; SellerRefundedFen the seller's part of it.
+	RefundedFen       int64
+	SellerRefundedFen int64
 }
 
 func (orderItemRow) TableName() string { return "order_items" }
@@ -474,13 +479,13 @@ func (m *Market) orderView(ctx context.Context, row orderRow) (Order, error) {
 		AmountFen: row.AmountFen, RefundedFen: row.RefundedFen, Currency: row.Currency, PurchaseOrder: row.PurchaseOrder,
 		CheckoutURL: row.CheckoutURL, Instructions: row.Instructions, PaymentRef: row.PaymentRef, CreatedAt: row.CreatedAt,
 		PaidAt: row.PaidAt, ExpiresAt: row.ExpiresAt, Items: []OrderItem{}, Licenses: []License{}}
-	var items []orderItemRow
-	if err := m.db.WithContext(ctx).Where("order_id = ?", row.ID).Order("position").Find(&items).Error; err != nil {
-		return o, Internal(err)
+	items, err := m.orderItems(ctx, m.db.DB, row.ID)
+	if err != nil {
+		return o, err
 	}
 	for _, it := range items {
 		oi := OrderItem{ResourceID: it.ResourceID, Title: it.Title, Scope: it.Scope, Quantity: it.Quantity, UnitFen: it.UnitFen,
-			AmountFen: it.AmountFen, FeeFen: it.FeeFen, SellerFen: it.SellerFen}
+			AmountFen: it.AmountFen, FeeFen: it.FeeFen, SellerFen: it.SellerFen, Position: it.Position, RefundedFen: it.RefundedFen}
 		json.Unmarshal([]byte(it.Beneficiaries), &oi.Beneficiaries)
 		o.Items = append(o.Items, oi)
 	}
@@ -569,10 +574,11 @@ func (m *Market) ConfirmOrder(ctx context.Context, id, reference string) (Order,
 }
 
 // markPaid moves a pending order to paid and grants its licences, records the sellers' sales
-// and the ledger entries, in one transaction; a second call finds the order paid and does
-// nothing.
+// and the ledger entries, and queues the transfers of sellers paid through their payout
+// accounts, in one transaction; a second call finds the order paid and does nothing.
 func (m *Market) markPaid(ctx context.Context, row orderRow, reference, action string) error {
 	now := m.now()
+	queued := false
 	err := m.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&orderRow{}).Where("id = ? AND status = ?", row.ID, billing.StatusPending).
 			Updates(map[string]any{"status": billing.StatusPaid, "paid_at": now, "payment_ref": reference, "updated_at": now})
@@ -601,9 +607,10 @@ func (m *Market) markPaid(ctx context.Context, row orderRow, reference, action s
 				holders, holderInst = []string{row.BuyerID}, row.InstitutionID
 			}
 			for _, h := range holders {
-				orderID := row.ID
+				orderID, line := row.ID, it.Position
 				lic := licenseRow{ID: NewID(), ResourceID: it.ResourceID, HolderID: h, HolderInstitutionID: holderInst, Scope: it.Scope,
-					Source: SourceOrder, License: LicensePaid, PriceFen: it.UnitFen, OrderID: &orderID, Status: LicenseActive, GrantedAt: now}
+					Source: SourceOrder, License: LicensePaid, PriceFen: it.UnitFen, OrderID: &orderID, OrderPosition: &line,
+					Status: LicenseActive, GrantedAt: now}
 				if err := tx.Create(&lic).Error; err != nil {
 					return err
 				}
@@ -617,142 +624,25 @@ func (m *Market) markPaid(ctx context.Context, row orderRow, reference, action s
 				return err
 			}
 		}
+		var err error
+		if queued, err = m.queueTransfers(tx, row, items, now); err != nil {
+			return err
+		}
 		return m.audit(ctx, tx, action, row.ID, OutcomeOK, map[string]any{"reference": reference, "amount_fen": row.AmountFen})
 	})
+	if err == nil && queued {
+		m.opts.PaymentsChanged()
+	}
 	return err
 }
 
-// RefundOrder returns a paid order's money (platform admins): the order is refunded, its
-// licences revoked with their ledger entries, and the sellers debited — once.
-func (m *Market) RefundOrder(ctx context.Context, id string) (Order, error) {
-	if _, err := requireRole(ctx, RolePlatformAdmin); err != nil {
-		m.auditDenied(ctx, "order.refund", id, err)
-		return Order{}, err
+// orderItems returns an order's lines in order.
+func (m *Market) orderItems(ctx context.Context, db *gorm.DB, orderID string) ([]orderItemRow, error) {
+	var items []orderItemRow
+	if err := db.WithContext(ctx).Where("order_id = ?", orderID).Order("position").Find(&items).Error; err != nil {
+		return nil, Internal(err)
 	}
-	row, err := m.loadOrder(ctx, m.db.DB, id)
-	if err != nil {
-		return Order{}, err
-	}
-	switch billing.Status(row.Status) {
-	case billing.StatusRefunded:
-		return m.Order(ctx, id)
-	case billing.StatusPaid, billing.StatusPartiallyRefunded:
-	default:
-		return Order{}, Errorf(CodeConflict, MsgOrderState, row.Status)
-	}
-	if row.Provider == ProviderStripe {
-		refunds, ok := m.opts.Providers[ProviderStripe].(billing.Refunds)
-		if !ok {
-			return Order{}, Internal(errors.New("the Stripe provider cannot refund"))
-		}
-		if _, err := refunds.Refund(ctx, row.PaymentRef, row.AmountFen-row.RefundedFen, "refund:order:"+row.ID); err != nil {
-			if errors.Is(err, billing.ErrUnavailable) {
-				return Order{}, &Error{Code: CodeUnavailable, RetryAfterSeconds: 5, Msg: Message{Key: MsgPaymentsDown}, Err: err}
-			}
-			return Order{}, Internal(err)
-		}
-	}
-	if err := m.applyRefund(ctx, row, row.AmountFen, "order.refund"); err != nil {
-		return Order{}, err
-	}
-	return m.Order(ctx, id)
-}
-
-// applyRefund records that refundedFen of an order has been returned in all. A full refund
-// revokes the order's licences; each seller is debited its share of what was newly refunded.
-func (m *Market) applyRefund(ctx context.Context, row orderRow, refundedFen int64, action string) error {
-	full := refundedFen >= row.AmountFen
-	var grants map[string]rights.Parent
-	if full {
-		var lics []licenseRow
-		if err := m.db.WithContext(ctx).Where("order_id = ? AND status = ?", row.ID, LicenseActive).Find(&lics).Error; err != nil {
-			return Internal(err)
-		}
-		grants = map[string]rights.Parent{}
-		for _, l := range lics {
-			p, err := m.pin(ctx, "license.granted:"+l.ID)
-			if err != nil {
-				return err
-			}
-			grants[l.ID] = p
-		}
-	}
-	now := m.now()
-	return m.tx(ctx, func(tx *gorm.DB) error {
-		var cur orderRow
-		if err := tx.Where("id = ?", row.ID).Take(&cur).Error; err != nil {
-			return err
-		}
-		if refundedFen <= cur.RefundedFen {
-			return nil // already recorded: replays change nothing
-		}
-		status := billing.StatusPartiallyRefunded
-		if full {
-			status = billing.StatusRefunded
-		}
-		if !billing.CanTransition(billing.Status(cur.Status), status) {
-			return Errorf(CodeConflict, MsgOrderState, cur.Status)
-		}
-		res := tx.Model(&orderRow{}).Where("id = ? AND refunded_fen = ?", row.ID, cur.RefundedFen).
-			Updates(map[string]any{"status": status, "refunded_fen": refundedFen, "updated_at": now})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return Errorf(CodeConflict, MsgConcurrentEdit)
-		}
-		delta := refundedFen - cur.RefundedFen
-		var items []orderItemRow
-		if err := tx.Where("order_id = ?", row.ID).Order("position").Find(&items).Error; err != nil {
-			return err
-		}
-		for _, it := range items {
-			// Each seller bears the refund in proportion to its share of the order.
-			debit := it.SellerFen * delta / max(cur.AmountFen, 1)
-			if full {
-				var debited int64
-				tx.Model(&balanceRow{}).Where("seller_id = ? AND kind = ? AND order_id = ? AND reference LIKE ?", it.SellerID, "refund", row.ID, fmt.Sprintf("%d:%%", it.Position)).
-					Select("COALESCE(SUM(amount_fen), 0)").Scan(&debited)
-				debit = it.SellerFen + debited // what is left of this line's share
-			}
-			if debit == 0 {
-				continue
-			}
-			reason := ""
-			var balance int64
-			tx.Model(&balanceRow{}).Where("seller_id = ?", it.SellerID).Select("COALESCE(SUM(amount_fen), 0)").Scan(&balance)
-			if balance-debit < 0 {
-				reason = "refund_after_payout"
-			}
-			refund := balanceRow{SellerID: it.SellerID, Kind: "refund", AmountFen: -debit, OrderID: row.ID,
-				Reference: fmt.Sprintf("%d:%d", it.Position, refundedFen), Reason: reason, CreatedAt: now}
-			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&refund).Error; err != nil {
-				return err
-			}
-		}
-		if full {
-			var lics []licenseRow
-			if err := tx.Where("order_id = ? AND status = ?", row.ID, LicenseActive).Find(&lics).Error; err != nil {
-				return err
-			}
-			for _, l := range lics {
-				grant, ok := grants[l.ID]
-				if !ok {
-					return Errorf(CodeConflict, MsgConcurrentEdit)
-				}
-				if err := tx.Model(&licenseRow{}).Where("id = ?", l.ID).
-					Updates(map[string]any{"status": LicenseRevoked, "revoked_at": now, "revoke_reason": "refund"}).Error; err != nil {
-					return err
-				}
-				e := rights.Entry{Type: rights.LicenseRevoked, Time: now, Reason: "refund", Parents: []rights.Parent{grant},
-					Subjects: []rights.Subject{{Role: subjectLicense, ID: l.ID}, {Role: subjectWork, ID: l.ResourceID}, {Role: subjectHolder, ID: l.HolderID}}}
-				if err := m.record(ctx, tx, "license.revoked:"+l.ID, e, l.ID); err != nil {
-					return err
-				}
-			}
-		}
-		return m.audit(ctx, tx, action, row.ID, OutcomeOK, map[string]any{"refunded_fen": refundedFen, "full": full})
-	})
+	return items, nil
 }
 
 // setOrderStatus moves a pending order to a final unpaid state (expired, cancelled, failed).

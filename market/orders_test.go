@@ -102,9 +102,9 @@ func TestInvoiceOrderForAClass(t *testing.T) {
 		}
 
 		// A refund revokes the licences and debits the seller.
-		_, err = e.M.RefundOrder(admin, o.ID)
+		_, err = e.M.RefundOrder(admin, o.ID, market.RefundRequest{})
 		wantCode(t, err, market.CodeForbidden)
-		ref, err := e.M.RefundOrder(e.As(t, "admin"), o.ID)
+		ref, err := e.M.RefundOrder(e.As(t, "admin"), o.ID, market.RefundRequest{})
 		wantCode(t, err, "")
 		if ref.Status != "refunded" || ref.RefundedFen != 1500 {
 			t.Fatalf("after refund: %+v", ref)
@@ -115,7 +115,7 @@ func TestInvoiceOrderForAClass(t *testing.T) {
 			}
 			verifyEntry(t, e, waitIndexed(t, e, "license.revoked:"+l.ID), "license.revoked")
 		}
-		if _, err := e.M.RefundOrder(e.As(t, "admin"), o.ID); err != nil {
+		if _, err := e.M.RefundOrder(e.As(t, "admin"), o.ID, market.RefundRequest{}); err != nil {
 			t.Fatalf("refunding twice: %v", err)
 		}
 		bal, _, _ = e.M.MyEarnings(vendor, market.Paging{})
@@ -244,7 +244,7 @@ func TestSharesAndBalancesReconcile(t *testing.T) {
 			}
 			want += o.Items[0].SellerFen
 			if rng.IntN(2) == 0 {
-				if _, err := e.M.RefundOrder(e.As(t, "admin"), o.ID); err != nil {
+				if _, err := e.M.RefundOrder(e.As(t, "admin"), o.ID, market.RefundRequest{}); err != nil {
 					t.Fatal(err)
 				}
 				want -= o.Items[0].SellerFen

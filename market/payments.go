@@ -34,7 +34,7 @@ func (m *Market) ReceiveWebhook(ctx context.Context, provider string, payload []
 	p, ok := m.opts.Providers[provider]
 	parser, canParse := p.(billing.WebhookParser)
 	if !ok || !canParse {
-		return billing.Event{}, Errorf(CodeNotFound, MsgNotFound, "payment provider")
+		return billing.Event{}, errNoProvider()
 	}
 	ev, err := parser.ParseWebhook(payload, signature)
 	if err != nil {
@@ -85,13 +85,17 @@ func (m *Market) ProcessPaymentEvents(ctx context.Context) (int, error) {
 	return done, nil
 }
 
-// RunPaymentEvents applies stored events until ctx ends: at once when notified, else every poll.
+// RunPaymentEvents applies stored events and makes the provider calls they and refunds queued
+// (ProcessQueuedPayments) until ctx ends: at once when notified, else every poll.
 func (m *Market) RunPaymentEvents(ctx context.Context, notify <-chan struct{}, poll time.Duration) {
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
 		if _, err := m.ProcessPaymentEvents(ctx); err != nil && ctx.Err() == nil {
 			m.log.ErrorContext(ctx, "process payment events", "err", err)
+		}
+		if _, err := m.ProcessQueuedPayments(ctx); err != nil && ctx.Err() == nil {
+			m.log.ErrorContext(ctx, "process queued payments", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -107,8 +111,14 @@ func (m *Market) RunPaymentEvents(ctx context.Context, notify <-chan struct{}, p
 func (m *Market) applyEvent(ctx context.Context, ev billing.Event) error {
 	switch ev.Kind {
 	case billing.EventAccountUpdated:
-		return m.db.WithContext(ctx).Model(&sellerAccountRow{}).Where("account_id = ?", ev.AccountID).
-			Updates(map[string]any{"payouts_enabled": ev.PayoutsEnabled, "updated_at": m.now()}).Error
+		return m.tx(ctx, func(tx *gorm.DB) error {
+			res := tx.Model(&sellerAccountRow{}).Where("account_id = ? AND payouts_enabled <> ?", ev.AccountID, ev.PayoutsEnabled).
+				Updates(map[string]any{"payouts_enabled": ev.PayoutsEnabled, "updated_at": m.now()})
+			if res.Error != nil || res.RowsAffected == 0 {
+				return res.Error // not ours, or no change
+			}
+			return m.audit(ctx, tx, "payout_account.updated", ev.AccountID, OutcomeOK, map[string]bool{"payouts_enabled": ev.PayoutsEnabled})
+		})
 	case billing.EventIgnored, billing.EventPending:
 		return nil
 	}
@@ -149,7 +159,8 @@ func (m *Market) applyEvent(ctx context.Context, ev billing.Event) error {
 		if row.Status != string(billing.StatusPaid) && row.Status != string(billing.StatusPartiallyRefunded) {
 			return nil
 		}
-		return m.applyRefund(ctx, row, min(ev.AmountFen, row.AmountFen), "order.refunded")
+		// amount_refunded is the total so far: what exceeds the recorded total is new.
+		return m.applyRefund(ctx, row.ID, "", ev.AmountFen, ev.ChargeID)
 	case billing.EventDisputed:
 		return m.audit(ctx, nil, "order.disputed", row.ID, OutcomeOK, map[string]string{"charge": ev.ChargeID})
 	}

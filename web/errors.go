@@ -18,6 +18,7 @@ var statusOf = map[market.Code]int{
 	market.CodeNotFound:             fiber.StatusNotFound,
 	market.CodeMethodNotAllowed:     fiber.StatusMethodNotAllowed,
 	market.CodeConflict:             fiber.StatusConflict,
+	market.CodeUnprocessable:        fiber.StatusUnprocessableEntity,
 	market.CodeTooLarge:             fiber.StatusRequestEntityTooLarge,
 	market.CodeUnsupportedMediaType: fiber.StatusUnsupportedMediaType,
 	market.CodeRateLimited:          fiber.StatusTooManyRequests,

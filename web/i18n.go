@@ -237,6 +237,10 @@ var uiText = map[string][2]string{
 	"order.reference":            {"财务凭证号", "Finance reference"},
 	"order.confirm_button":       {"确认收款", "Confirm"},
 	"order.refund":               {"退款并撤销授权", "Refund and revoke the licences"},
+	"order.refund_title":         {"退款", "Refund"},
+	"order.refund_hint":          {"退款按订单行整行进行：勾选要退的订单行，不勾选则退还全部未退款项；所退订单行的授权随即撤销，卖方已收款项相应扣回。", "Refunds are by whole order lines: tick the lines to refund, or none to refund everything not yet refunded. The refunded lines' licences are revoked and the sellers' shares taken back."},
+	"order.refund_lines":         {"要退款的订单行", "Lines to refund"},
+	"order.line_refunded":        {"已退款", "refunded"},
 	"order.licenses":             {"本订单的授权", "Licences of this order"},
 	"order.holder":               {"持有人", "Holder"},
 	"orders.title":               {"我的订单", "My orders"},
@@ -256,6 +260,18 @@ var uiText = map[string][2]string{
 	"earnings.download":          {"下载结算单", "Download the statement"},
 	"earnings.hint":              {"未开通在线收款账户的，按月结算单由所在机构线下结算。", "Without an online payout account, your institution settles the monthly statement offline."},
 	"earnings.none":              {"还没有收入记录。", "No earnings yet."},
+	"payouts.title":              {"Stripe 收款账户", "Stripe payouts"},
+	"payouts.status":             {"状态", "Status"},
+	"payouts.none":               {"未开通", "Not set up"},
+	"payouts.pending":            {"待完善", "Incomplete"},
+	"payouts.enabled":            {"已开通", "Active"},
+	"payouts.none.hint":          {"开通后，银行卡订单中您的收入在付款后自动转入您的 Stripe 账户；未开通时，按月结算单由所在机构线下结算。", "Once it is set up, your share of every card order goes to your Stripe account when the order is paid; until then your institution settles the monthly statement offline."},
+	"payouts.pending.hint":       {"账户已创建，Stripe 还需要您补充资料才能向您付款。", "The account exists, but Stripe needs more details before it can pay you."},
+	"payouts.enabled.hint":       {"银行卡订单中您的收入在付款后自动转入您的 Stripe 账户，退款时相应转回。", "Your share of card orders goes to your Stripe account when they are paid, and comes back out when they are refunded."},
+	"payouts.setup":              {"开通 Stripe 收款账户", "Set up Stripe payouts"},
+	"payouts.continue":           {"继续完善 Stripe 收款账户", "Continue the Stripe setup"},
+	"reason.refund_after_payout": {"已结算后退款", "refunded after payout"},
+	"reason.transfer_reversed":   {"退款转回", "transfer reversed after a refund"},
 	"stmt.date":                  {"日期", "Date"},
 	"stmt.kind":                  {"类型", "Kind"},
 	"stmt.order":                 {"订单号", "Order"},
@@ -448,6 +464,14 @@ var uiText = map[string][2]string{
 type loc struct{ lang string }
 
 // T returns the text for key, formatted with args.
+// Reason names why a balance moved (the reason codes market writes), or the code itself.
+func (l loc) Reason(code string) string {
+	if _, ok := uiText["reason."+code]; !ok {
+		return code
+	}
+	return l.T("reason." + code)
+}
+
 func (l loc) T(key string, args ...any) string {
 	t, ok := uiText[key]
 	if !ok {

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -59,8 +61,15 @@ func (s *Server) apiConfirmOrder(c *fiber.Ctx) error {
 	return c.JSON(o)
 }
 
+// apiRefundOrder refunds lines of an order, or (without a body) all that is left of it.
 func (s *Server) apiRefundOrder(c *fiber.Ctx) error {
-	o, err := s.m.RefundOrder(c.UserContext(), c.Params("id"))
+	var req market.RefundRequest
+	if len(bytes.TrimSpace(c.Body())) > 0 {
+		if err := decodeJSON(c, &req); err != nil {
+			return err
+		}
+	}
+	o, err := s.m.RefundOrder(c.UserContext(), c.Params("id"), req)
 	if err != nil {
 		return err
 	}
@@ -152,17 +161,7 @@ func (s *Server) postBuy(c *fiber.Ctx) error {
 	if _, ok := signedIn(c); !ok {
 		return s.toLogin(c)
 	}
-	form, _ := c.MultipartForm()
-	var students []string
-	if form != nil {
-		students = form.Value["students"]
-	} else {
-		c.Context().PostArgs().VisitAll(func(k, v []byte) {
-			if string(k) == "students" {
-				students = append(students, string(v))
-			}
-		})
-	}
+	students := formValues(c, "students")
 	item := market.OrderItemRequest{ResourceID: c.Params("id"), Scope: c.FormValue("scope")}
 	if item.Scope == market.ScopeClassroom {
 		item.Beneficiaries = students
@@ -215,15 +214,38 @@ func (s *Server) postConfirmOrder(c *fiber.Ctx) error {
 	return c.Redirect("/orders/"+id+"?done=confirmed", fiber.StatusSeeOther)
 }
 
+// postRefundOrder refunds the ticked lines of an order, or all that is left when none is.
 func (s *Server) postRefundOrder(c *fiber.Ctx) error {
 	if _, ok := signedIn(c); !ok {
 		return s.toLogin(c)
 	}
+	var req market.RefundRequest
+	for _, v := range formValues(c, "lines") {
+		line, err := strconv.Atoi(v)
+		if err != nil {
+			return market.Errorf(market.CodeInvalid, market.MsgFieldOneOf, "lines", v, "0, 1, 2, …")
+		}
+		req.Lines = append(req.Lines, line)
+	}
 	id := c.Params("id")
-	if _, err := s.m.RefundOrder(c.UserContext(), id); err != nil {
+	if _, err := s.m.RefundOrder(c.UserContext(), id, req); err != nil {
 		return err
 	}
 	return c.Redirect("/orders/"+id+"?done=refunded", fiber.StatusSeeOther)
+}
+
+// formValues returns every value of a repeated form field (checkboxes), from either encoding.
+func formValues(c *fiber.Ctx, name string) []string {
+	if form, err := c.MultipartForm(); err == nil && form != nil {
+		return form.Value[name]
+	}
+	var out []string
+	c.Context().PostArgs().VisitAll(func(k, v []byte) {
+		if string(k) == name {
+			out = append(out, string(v))
+		}
+	})
+	return out
 }
 
 type ordersPage struct {
@@ -258,6 +280,9 @@ type earningsPage struct {
 	Total   int64
 	Pages   int
 	Month   string
+	// Payouts is the seller's Stripe payout account; nil where there is none to have (Stripe
+	// not configured, or not a seller).
+	Payouts *market.PayoutAccount
 }
 
 func (s *Server) pageEarnings(c *fiber.Ctx) error {
@@ -273,6 +298,12 @@ func (s *Server) pageEarnings(c *fiber.Ctx) error {
 		return err
 	}
 	d := earningsPage{Balance: bal, Total: total, Month: s.clock().In(chinaTime).Format("2006-01")}
+	switch acct, err := s.m.MyPayoutAccount(c.UserContext()); {
+	case err == nil:
+		d.Payouts = &acct
+	case !market.IsCode(err, market.CodeNotFound) && !market.IsCode(err, market.CodeForbidden):
+		return err
+	}
 	d.Pages = int(math.Ceil(float64(total) / float64(max(p.PerPage, 20))))
 	return s.render(c, fiber.StatusOK, "earnings", "earnings.title", pageData{Nav: "earnings", Data: d})
 }
@@ -291,7 +322,7 @@ func (s *Server) statement(c *fiber.Ctx) error {
 		Money: []int{4}}
 	t.Rows = append(t.Rows, []any{"", l.T("stmt.opening"), "", "", st.OpeningFen, ""})
 	for _, ln := range st.Lines {
-		t.Rows = append(t.Rows, []any{ln.At.In(chinaTime).Format("2006-01-02 15:04"), l.T("bal." + ln.Kind), ln.OrderID, ln.Title, ln.AmountFen, ln.Reason})
+		t.Rows = append(t.Rows, []any{ln.At.In(chinaTime).Format("2006-01-02 15:04"), l.T("bal." + ln.Kind), ln.OrderID, ln.Title, ln.AmountFen, l.Reason(ln.Reason)})
 	}
 	t.Rows = append(t.Rows, []any{"", l.T("stmt.closing"), "", "", st.ClosingFen, ""})
 	name := fmt.Sprintf("ziyuan-statement-%s", st.Month)

@@ -24,6 +24,12 @@ func (e *env) orderFixtures(t testing.TB) {
 	}
 }
 
+// sellersWithoutStripe: payout-account routes on a server without Stripe; anonymous gets
+// signedOut (401 from the API, 303 to the login page).
+func sellersWithoutStripe(signedOut int) statuses {
+	return statuses{"anonymous": signedOut, "teacher": 404, "vendor": 404, "*": 403}
+}
+
 func orderRouteCases() []routeCase {
 	admins := statuses{"anonymous": 401, "institution_admin": 200, "platform_admin": 200, "*": 403}
 	pageAdmins := statuses{"anonymous": 303, "institution_admin": 303, "platform_admin": 303, "*": 403}
@@ -42,6 +48,10 @@ func orderRouteCases() []routeCase {
 			body: func(*env, string) *body { return rawBody("application/json", `{"id":"evt_1"}`) }, want: statuses{"*": 404}},
 		{method: "GET", pattern: "/api/v1/me/orders", path: fixed("/api/v1/me/orders"), want: statuses{"anonymous": 401, "*": 200}},
 		{method: "GET", pattern: "/api/v1/me/earnings", path: fixed("/api/v1/me/earnings"), want: statuses{"anonymous": 401, "*": 200}},
+		// Without Stripe there is no payout account to have: sellers get not_found, everyone
+		// else (students above all) forbidden. stripe_test.go covers them with Stripe.
+		{method: "GET", pattern: "/api/v1/me/payout-account", path: fixed("/api/v1/me/payout-account"), want: sellersWithoutStripe(401)},
+		{method: "POST", pattern: "/api/v1/me/payout-account", path: fixed("/api/v1/me/payout-account"), want: sellersWithoutStripe(401)},
 
 		{method: "GET", pattern: "/resources/:id/buy", page: true, path: fx("/resources/", "paid", "/buy"), want: statuses{"anonymous": 303, "*": 200}},
 		{method: "POST", pattern: "/resources/:id/buy", page: true, path: fx("/resources/", "paid", "/buy"),
@@ -57,5 +67,8 @@ func orderRouteCases() []routeCase {
 			want: statuses{"anonymous": 303, "platform_admin": 303, "*": 403}},
 		{method: "GET", pattern: "/earnings", page: true, path: fixed("/earnings"), want: statuses{"anonymous": 303, "*": 200}},
 		{method: "GET", pattern: "/earnings/statement", page: true, path: fixed("/earnings/statement?month=2026-09&format=csv"), want: statuses{"anonymous": 303, "*": 200}},
+		{method: "POST", pattern: "/earnings/payout-account", page: true, path: fixed("/earnings/payout-account"), body: func(*env, string) *body { return form() },
+			want: sellersWithoutStripe(303)},
+		{method: "GET", pattern: "/earnings/payout-account", page: true, path: fixed("/earnings/payout-account"), want: sellersWithoutStripe(303)},
 	}
 }

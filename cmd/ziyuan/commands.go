@@ -92,7 +92,17 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	m = market.New(db, market.Options{Logger: log, Ledger: lg, Blobs: blobs, CatalogChanged: feed.Notify, Providers: providers})
+	// Stored payment notifications, and the transfers and refunds they and requests queue, wake
+	// the payment worker (RunPaymentEvents below) at once.
+	payments := make(chan struct{}, 1)
+	notifyPayments := func() {
+		select {
+		case payments <- struct{}{}:
+		default:
+		}
+	}
+	m = market.New(db, market.Options{Logger: log, Ledger: lg, Blobs: blobs, CatalogChanged: feed.Notify, Providers: providers,
+		PaymentsChanged: notifyPayments})
 	if err := feed.Start(ctx); err != nil {
 		return fmt.Errorf("search index: %w", err)
 	}
@@ -112,13 +122,6 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 		}
 		return 0
 	}))
-	payments := make(chan struct{}, 1)
-	notifyPayments := func() {
-		select {
-		case payments <- struct{}{}:
-		default:
-		}
-	}
 	var reported []web.Check
 	if r, ok := blobs.(interface{ Ready(context.Context) error }); ok {
 		reported = append(reported, web.Check{Name: "files", Probe: r.Ready})
@@ -147,7 +150,8 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	go func() { defer close(workerDone); feed.Run(ledgerCtx) }()
 	defer func() { stopLedger(); <-workerDone }()
 	// Stored payment notifications are applied here, so none is lost if the process stops
-	// between answering the provider and applying them.
+	// between answering the provider and applying them; the transfers, reversals and refunds
+	// they queue are made here too, on every instance (each claims its rows).
 	paymentsDone := make(chan struct{})
 	go func() { defer close(paymentsDone); m.RunPaymentEvents(ledgerCtx, payments, 5*time.Second) }()
 	defer func() { stopLedger(); <-paymentsDone }()
