@@ -21,14 +21,32 @@ func (m Message) Text(lang string) string {
 	if !ok {
 		return string(m.Key)
 	}
-	format := t.zh
 	if strings.HasPrefix(lang, "en") {
-		format = t.en
+		if len(m.Args) == 0 {
+			return t.en
+		}
+		return fmt.Sprintf(t.en, m.Args...)
 	}
 	if len(m.Args) == 0 {
-		return format
+		return t.zh
 	}
-	return fmt.Sprintf(format, m.Args...)
+	args := make([]any, len(m.Args))
+	for i, a := range m.Args {
+		args[i] = a
+		if s, ok := a.(string); ok {
+			if zh, ok := nounsZH[s]; ok {
+				args[i] = zh
+			}
+		}
+	}
+	return fmt.Sprintf(t.zh, args...)
+}
+
+// nounsZH names in Chinese the things messages are about ("未找到%s。"), which the code
+// passes as English nouns.
+var nounsZH = map[string]string{
+	"resource": "资源", "file": "文件", "user": "用户", "order": "订单", "student": "学生",
+	"teacher": "教师", "record": "记录", "complaint": "投诉", "payment provider": "在线支付服务",
 }
 
 // English renders m in English, for logs and Error().
