@@ -30,7 +30,7 @@ func openSearch(ctx context.Context, s *settings, log *slog.Logger, failFast boo
 		}
 		if err := m.EnsureIndex(ctx); err != nil {
 			m.Close()
-			return nil, fmt.Errorf("Meilisearch at %s: %w", s.MeiliURL, err)
+			return nil, fmt.Errorf("search engine: Meilisearch at %s: %w", s.MeiliURL, err)
 		}
 		return m, nil
 	}
