@@ -52,10 +52,11 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	log := s.logger(env.stderr)
 	if env.getenv("GOGC") == "" {
 		// The segmenter's dictionaries are ~130 MB of long-lived pointers that every GC cycle
-		// marks again; at Go's default of 100 a busy search server spent a fifth of its CPU in
-		// the collector. 400 took search p50 at 100,000 resources from 5.1 to 4.9 ms and p99
-		// from 29–32 to 27 ms for a few hundred MB more heap (docs/performance.md).
-		// GOGC and GOMEMLIMIT set by the operator win.
+		// marks again, and a search allocates a lot (allocation and collection were ~18 % of a
+		// search server's CPU profile). Collecting a quarter as often took search p50 at
+		// 100,000 resources from 5.1 to 4.9 ms and p99 from 29–32 to 27 ms for a few hundred
+		// MB more heap (docs/performance.md). An operator's GOGC wins; GOMEMLIMIT still caps
+		// the heap.
 		debug.SetGCPercent(400)
 	}
 	secret, err := s.secret()

@@ -78,7 +78,8 @@ func cmdExport(ctx context.Context, env *environment, args []string) error {
 		}
 		bar.set(int(done), int(total))
 	}
-	// Buffered: the JSON writer emits an entry and a proof at a time, a system call each otherwise.
+	// Buffered: the writers emit small pieces (a cell, an entry, a proof), each a system call
+	// on a bare file.
 	buf := bufio.NewWriterSize(tmp, 1<<20)
 	err = m.ExportContributions(market.AsOperator(ctx, "cli"), q, format, buf, progressFn)
 	if bar != nil {
