@@ -425,10 +425,23 @@ func (e *Engine) filterQueries(f catalog.Filters) []query.Query {
 	return out
 }
 
-var facetFields = map[catalog.Facet]string{
-	catalog.FacetStage: fStage, catalog.FacetGrade: fGrade, catalog.FacetSubject: fSubject,
-	catalog.FacetEdition: fEdition, catalog.FacetType: fType, catalog.FacetLicense: fLicense,
-	catalog.FacetPrice: fPriceClass,
+// facetSep joins a facet's name and value in the terms of fFacets.
+const facetSep = "\x1f"
+
+// facetTerms lists a document's facet values as fFacets terms.
+func facetTerms(d catalog.Document) []string {
+	var out []string
+	for _, fv := range [...]struct {
+		f catalog.Facet
+		v string
+	}{{catalog.FacetStage, d.Stage}, {catalog.FacetGrade, d.Grade}, {catalog.FacetSubject, d.Subject},
+		{catalog.FacetEdition, d.Edition}, {catalog.FacetType, d.Type}, {catalog.FacetLicense, d.License},
+		{catalog.FacetPrice, string(d.Price())}} {
+		if fv.v != "" {
+			out = append(out, string(fv.f)+facetSep+fv.v)
+		}
+	}
+	return out
 }
 
 var sortOrders = map[catalog.Sort][]string{
@@ -479,8 +492,9 @@ func (e *Engine) Search(ctx context.Context, q catalog.Query) (catalog.Result, e
 		req.Score = "none"
 	}
 	req.Fields = storedFields
-	for _, f := range q.Facets {
-		req.AddFacet(string(f), bleve.NewFacetRequest(facetFields[f], 1000))
+	if len(q.Facets) > 0 {
+		// Every facet value of the catalog fits: the taxonomy has a few hundred at most.
+		req.AddFacet(fFacets, bleve.NewFacetRequest(fFacets, 100000))
 	}
 
 	e.mu.RLock()
@@ -508,13 +522,12 @@ func (e *Engine) Search(ctx context.Context, q catalog.Query) (catalog.Result, e
 		}
 		res.Hits = append(res.Hits, hit)
 	}
-	for name, fr := range sr.Facets {
-		counts := res.Facets[catalog.Facet(name)]
-		if counts == nil || fr.Terms == nil {
-			continue
-		}
+	if fr := sr.Facets[fFacets]; fr != nil && fr.Terms != nil {
 		for _, t := range fr.Terms.Terms() {
-			counts[t.Term] = t.Count
+			name, value, ok := strings.Cut(t.Term, facetSep)
+			if counts := res.Facets[catalog.Facet(name)]; ok && counts != nil {
+				counts[value] = t.Count
+			}
 		}
 	}
 	return res, nil
