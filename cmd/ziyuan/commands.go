@@ -313,12 +313,25 @@ func seedResources(ctx context.Context, s *settings, m *market.Market, lg *right
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		return demodata.SeedReport{}, err
 	}
+	var rep demodata.SeedReport
+	err := withLedger(ctx, lg, func() error {
+		bar := newProgress(env.stderr, "demo resources", len(demodata.Items()))
+		var err error
+		rep, err = demodata.Seed(ctx, m, files.NewInspector(files.Limits{}, tmp), bar.set)
+		bar.done()
+		return err
+	})
+	return rep, domainError(err)
+}
+
+// withLedger runs fn with the ledger's sequencer and publisher beside it (they lead only
+// when no server holds the lease) and, when fn succeeds, waits until a signed checkpoint
+// covers everything fn queued, whichever process integrates it.
+func withLedger(ctx context.Context, lg *rights.Log, fn func() error) error {
 	ledgerCtx, stopLedger := context.WithCancel(ctx)
 	ledgerDone := make(chan error, 1)
 	go func() { ledgerDone <- lg.Run(ledgerCtx) }()
-	bar := newProgress(env.stderr, "demo resources", len(demodata.Items()))
-	rep, err := demodata.Seed(ctx, m, files.NewInspector(files.Limits{}, tmp), bar.set)
-	bar.done()
+	err := fn()
 	if err == nil {
 		settleCtx, cancel := context.WithTimeout(ctx, time.Minute)
 		_, err = lg.WaitSettled(settleCtx)
@@ -328,7 +341,7 @@ func seedResources(ctx context.Context, s *settings, m *market.Market, lg *right
 	if lerr := <-ledgerDone; lerr != nil && err == nil {
 		err = lerr
 	}
-	return rep, domainError(err)
+	return err
 }
 
 // domainError gives a domain error its English message for the terminal.

@@ -44,12 +44,6 @@ func cmdHarvest(ctx context.Context, env *environment, args []string) error {
 	// Harvested items have no files, so no blob store; the server's search worker applies
 	// catalog changes (withdrawals) from the outbox.
 	m := market.New(db, market.Options{Logger: log, Ledger: lg})
-	// Withdrawing a published copy points the ledger at its registration, which the sequencer
-	// must have integrated: it runs beside the harvest, as for `seed`.
-	ledgerCtx, stopLedger := context.WithCancel(ctx)
-	ledgerDone := make(chan error, 1)
-	go func() { ledgerDone <- lg.Run(ledgerCtx) }()
-
 	bar := newProgress(env.stderr, "harvest", 0)
 	opts.Progress = bar.set
 	opts.UserAgent = "ziyuan-harvester/1.0 (OAI-PMH)"
@@ -58,15 +52,16 @@ func cmdHarvest(ctx context.Context, env *environment, args []string) error {
 	}
 	opts.Notice = func(msg string) { fmt.Fprintln(env.stderr, "harvest:", msg) }
 	start := time.Now()
-	sum, herr := oai.Harvest(ctx, m, opts)
-	bar.done()
-	stopLedger()
-	if lerr := <-ledgerDone; lerr != nil && herr == nil {
-		herr = lerr
-	}
-	if herr == nil && sum.Deleted > 0 {
-		herr = integrateAndPublish(ctx, lg)
-	}
+	var sum oai.Summary
+	// Withdrawing a published copy points the ledger at its registration, which must have
+	// been integrated: the ledger runs beside the harvest, as for `seed`, and the command
+	// returns once a checkpoint covers the withdrawals (signed here or by a running server).
+	herr := withLedger(ctx, lg, func() error {
+		var err error
+		sum, err = oai.Harvest(ctx, m, opts)
+		bar.done()
+		return err
+	})
 	printSummary(env, opts, sum, time.Since(start))
 	if herr != nil {
 		return domainError(herr)
@@ -75,21 +70,6 @@ func cmdHarvest(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("%d records failed; the next harvest tries them again", sum.Errors)
 	}
 	return nil
-}
-
-// integrateAndPublish puts the entries the harvest queued into the log and signs a checkpoint.
-func integrateAndPublish(ctx context.Context, lg *rights.Log) error {
-	for {
-		k, err := lg.Integrate(ctx)
-		if err != nil {
-			return err
-		}
-		if k == 0 {
-			break
-		}
-	}
-	_, _, err := lg.Publish(ctx)
-	return err
 }
 
 func printSummary(env *environment, opts oai.HarvestOptions, sum oai.Summary, took time.Duration) {
