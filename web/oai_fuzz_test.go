@@ -25,21 +25,24 @@ func FuzzOAIArguments(f *testing.F) {
 		"verb=ListRecords&metadataPrefix=oai_dc&from=2026-09-01T08:00:00Z&until=2026-09-01",
 		"verb=GetRecord&identifier=%00%01%FF&metadataPrefix=%3C%3E", "verb=%E2%80%8B", "verb=Identify;x=1", "%zz=1&verb=Identify",
 		"verb=ListSets&verb=ListSets", "verb=ListRecords&set=" + strings.Repeat("a:", 300), "verb=GetRecord&identifier=oai:ziyuan.test:%EF%BF%BE&metadataPrefix=oai_dc",
-		"", "&&&", "=",
+		"", "&&&", "=", "verb=ListRecords&metadataPrefix=oai_dc&set=" + strings.Repeat("x", 20000),
 	} {
 		f.Add(s)
 	}
 	srv := oaiServer(e, "ziyuan.test", 2)
 	f.Fuzz(func(t *testing.T, raw string) {
-		if len(raw) > 4096 {
-			t.Skip("longer than any server takes in a URL")
-		}
-		get := httptest.NewRequest("GET", "/oai", nil)
-		// As a client would send it: bytes a URL cannot carry are escaped.
-		get.URL.RawQuery = escapeForURL(raw)
 		post := httptest.NewRequest("POST", "/oai", strings.NewReader(raw))
 		post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		for _, req := range []*http.Request{get, post} {
+		reqs := []*http.Request{post}
+		// As a client would send it: bytes a URL cannot carry are escaped. A request line
+		// longer than the server's 16 KiB read buffer is refused before any handler runs, so
+		// only the POST carries arguments that long.
+		if q := escapeForURL(raw); len(q) <= 12<<10 {
+			get := httptest.NewRequest("GET", "/oai", nil)
+			get.URL.RawQuery = q
+			reqs = append(reqs, get)
+		}
+		for _, req := range reqs {
 			res, err := srv.App().Test(req, -1)
 			if err != nil {
 				t.Fatal(err)
