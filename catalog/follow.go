@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
@@ -203,54 +202,14 @@ func (f *Follower) Rebuild(ctx context.Context) error {
 
 // Run follows the feed until ctx ends, then returns nil. Call Start first.
 func (f *Follower) Run(ctx context.Context) error {
-	backoff := time.Duration(0)
-	timer := time.NewTimer(0)
-	<-timer.C
-	defer timer.Stop()
-	for {
-		n, err := f.Step(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		var wait time.Duration
-		wake := f.wake
-		switch {
-		case err != nil:
-			backoff = min(max(2*backoff, f.opts.MinBackoff), f.opts.MaxBackoff)
-			wait = backoff/2 + rand.N(backoff/2+1)
-			wake = nil
+	return pacing{poll: f.opts.PollInterval, minBackoff: f.opts.MinBackoff, maxBackoff: f.opts.MaxBackoff, wake: f.wake,
+		failed: func(ctx context.Context, err error, wait time.Duration) {
 			f.opts.Logger.WarnContext(ctx, "catalog feed: step failed; retrying", "err", err, "retry_in", wait)
-		case n > 0:
-			backoff = 0
-			continue
-		default:
-			backoff = 0
-			wait = f.opts.PollInterval
-		}
-		timer.Reset(wait)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-timer.C:
-		case <-wake:
-			if !timer.Stop() {
-				<-timer.C
-			}
-		}
-	}
+		}}.run(ctx, f.Step)
 }
 
 // Drain applies the feed until it is caught up and returns how many changes it applied.
-func (f *Follower) Drain(ctx context.Context) (int, error) {
-	total := 0
-	for {
-		n, err := f.Step(ctx)
-		total += n
-		if err != nil || n == 0 {
-			return total, err
-		}
-	}
-}
+func (f *Follower) Drain(ctx context.Context) (int, error) { return drain(ctx, f.Step) }
 
 type feedRow struct {
 	Pos     int64
@@ -280,7 +239,7 @@ WHERE pos > ? ORDER BY pos LIMIT ?`, p.Pos, f.opts.BatchSize).Scan(&rows).Error;
 		return 0, f.beat(ctx, false)
 	}
 	docs, ids := latestPerDocument(rows, f.opts.Logger)
-	if err := f.apply(ctx, docs, ids); err != nil {
+	if err := applyChanges(ctx, f.engine, docs, ids); err != nil {
 		f.mu.Lock()
 		f.stats.Failures++
 		f.stats.LastError = err.Error()
@@ -329,20 +288,6 @@ func latestPerDocument(rows []feedRow, log *slog.Logger) ([]Document, []string) 
 		}
 	}
 	return docs, ids
-}
-
-func (f *Follower) apply(ctx context.Context, docs []Document, ids []string) error {
-	if len(docs) > 0 {
-		if err := f.engine.Upsert(ctx, docs...); err != nil {
-			return err
-		}
-	}
-	if len(ids) > 0 {
-		if err := f.engine.Delete(ctx, ids...); err != nil {
-			return err
-		}
-	}
-	return f.engine.Wait(ctx)
 }
 
 // assign gives up to limit committed changes without a position the next positions, in the

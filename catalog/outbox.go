@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -194,67 +193,15 @@ func (w *Worker) Notify() {
 
 // Run drains the outbox until ctx is cancelled, then returns nil.
 func (w *Worker) Run(ctx context.Context) error {
-	backoff := time.Duration(0)
-	timer := time.NewTimer(0)
-	<-timer.C
-	defer timer.Stop()
-	for {
-		n, err := w.Step(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		wakeable := true
-		var wait time.Duration
-		switch {
-		case err != nil:
-			if backoff == 0 {
-				backoff = w.opts.MinBackoff
-			} else {
-				backoff = min(2*backoff, w.opts.MaxBackoff)
-			}
-			// full jitter on the upper half, so that several workers do not retry in step
-			wait = backoff/2 + rand.N(backoff/2+1)
-			wakeable = false
+	return pacing{poll: w.opts.PollInterval, minBackoff: w.opts.MinBackoff, maxBackoff: w.opts.MaxBackoff, wake: w.wake,
+		failed: func(ctx context.Context, err error, wait time.Duration) {
 			w.opts.Logger.WarnContext(ctx, "catalog outbox: engine call failed; retrying", "err", err, "retry_in", wait)
-		case n > 0:
-			backoff = 0
-			continue
-		default:
-			backoff = 0
-			wait = w.opts.PollInterval
-		}
-		timer.Reset(wait)
-		var wake <-chan struct{}
-		if wakeable {
-			wake = w.wake
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-timer.C:
-		case <-wake:
-			if !timer.Stop() {
-				<-timer.C
-			}
-		}
-	}
+		}}.run(ctx, w.Step)
 }
 
 // Drain applies pending changes until none is left and returns how many it applied; it stops at
 // the first failure. For tests, start-up catch-up and the CLI.
-func (w *Worker) Drain(ctx context.Context) (int, error) {
-	total := 0
-	for {
-		n, err := w.Step(ctx)
-		total += n
-		if err != nil {
-			return total, err
-		}
-		if n == 0 {
-			return total, nil
-		}
-	}
-}
+func (w *Worker) Drain(ctx context.Context) (int, error) { return drain(ctx, w.Step) }
 
 type outboxRow struct {
 	Seq      int64
@@ -308,7 +255,7 @@ func (w *Worker) Step(ctx context.Context) (int, error) {
 		}
 	}
 	actx, cancel := context.WithTimeout(ctx, w.opts.Lease/2)
-	err = w.apply(actx, docs, ids)
+	err = applyChanges(actx, w.engine, docs, ids)
 	cancel()
 	if err != nil {
 		w.failed(ctx, rows, err)
@@ -325,20 +272,6 @@ func (w *Worker) Step(ctx context.Context) (int, error) {
 	w.stats.LastSuccessAt = w.opts.Now()
 	w.mu.Unlock()
 	return len(rows), nil
-}
-
-func (w *Worker) apply(ctx context.Context, docs []Document, ids []string) error {
-	if len(docs) > 0 {
-		if err := w.engine.Upsert(ctx, docs...); err != nil {
-			return err
-		}
-	}
-	if len(ids) > 0 {
-		if err := w.engine.Delete(ctx, ids...); err != nil {
-			return err
-		}
-	}
-	return w.engine.Wait(ctx)
 }
 
 func (w *Worker) claim(ctx context.Context, limit int) ([]outboxRow, error) {
